@@ -1,0 +1,171 @@
+package middleware
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/loginkit/loginkit/client"
+	"github.com/loginkit/loginkit/session"
+)
+
+// Register adds the login, callback and logout routes to mux.
+func (a *Auth) Register(mux *http.ServeMux) {
+	p := a.cfg.Paths
+	mux.HandleFunc("GET "+p.Login+"{provider}", a.login)
+	mux.HandleFunc("GET "+p.Callback+"{provider}", a.callback)
+	mux.HandleFunc("POST "+p.Callback+"{provider}", a.callback)
+	mux.HandleFunc("POST "+p.Logout, a.logout)
+}
+
+// Handler serves the routes of Register, for routers other than ServeMux:
+// mount it so that it sees the full path.
+func (a *Auth) Handler() http.Handler {
+	mux := http.NewServeMux()
+	a.Register(mux)
+	return mux
+}
+
+// login starts a sign-in: GET /login/{provider}?return_to=/path.
+func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
+	c := a.clients[r.PathValue("provider")]
+	if c == nil {
+		a.cfg.ErrorHandler(w, r, &Error{Status: http.StatusNotFound, Message: "Unknown sign-in provider."})
+		return
+	}
+	authURL, flow, err := c.Begin(r.Context(), client.BeginOptions{
+		ReturnTo: SafeReturnTo(r.URL.Query().Get("return_to"), a.cfg.Paths.AfterLogin),
+		Prompt:   allowedPrompt(r.URL.Query().Get("prompt")),
+	})
+	if err != nil {
+		a.fail(w, r, "login", err)
+		return
+	}
+	if err := a.flows.SaveFlow(w, r, flow, c.Provider().ResponseMode == "form_post"); err != nil {
+		a.fail(w, r, "login", err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, authURL, http.StatusFound)
+}
+
+// allowedPrompt passes through the prompt values of OpenID Connect Core §3.1.2.1.
+func allowedPrompt(p string) string {
+	switch p {
+	case "login", "consent", "select_account", "none":
+		return p
+	}
+	return ""
+}
+
+// maxCallbackBody bounds a form_post callback.
+const maxCallbackBody = 64 << 10
+
+// callback completes a sign-in: GET or POST /callback/{provider}.
+func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	c := a.clients[r.PathValue("provider")]
+	if c == nil {
+		a.cfg.ErrorHandler(w, r, &Error{Status: http.StatusNotFound, Message: "Unknown sign-in provider."})
+		return
+	}
+	params := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxCallbackBody)
+		if err := r.ParseForm(); err != nil {
+			a.cfg.ErrorHandler(w, r, &Error{Status: http.StatusBadRequest, Message: "The sign-in response is malformed.", Err: err})
+			return
+		}
+		params = r.PostForm
+	}
+	flow, err := a.flows.TakeFlow(w, r, params.Get("state"))
+	if err != nil {
+		a.fail(w, r, "callback", err)
+		return
+	}
+	res, err := c.Callback(r.Context(), flow, params)
+	if err != nil {
+		a.fail(w, r, "callback", err)
+		return
+	}
+	// A new session with a new ID replaces whatever the browser had:
+	// nothing an attacker planted before the login survives it.
+	_ = a.store.Delete(w, r)
+	s := session.New(res.User, res.Tokens, a.cfg.Now(), a.cfg.SessionLifetime)
+	if err := a.store.Save(w, r, s); err != nil {
+		a.fail(w, r, "callback", err)
+		return
+	}
+	a.log.LogAttrs(r.Context(), -4, "loginkit: signed in", attrProvider(c.Name()))
+	http.Redirect(w, r, flow.ReturnTo, http.StatusSeeOther)
+}
+
+// logout ends the session: POST /logout. It revokes the refresh token where
+// the provider allows, deletes the session and, when the provider has an
+// end_session_endpoint, sends the browser there (OpenID Connect RP-Initiated
+// Logout 1.0).
+func (a *Auth) logout(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	if !a.sameOrigin(r) {
+		a.cfg.ErrorHandler(w, r, &Error{Status: http.StatusForbidden, Message: "Sign-out must come from this site."})
+		return
+	}
+	target := a.cfg.Paths.AfterLogout
+	if s, err := a.store.Load(r); err == nil {
+		target = a.endProviderSession(r, s, target)
+	}
+	_ = a.store.Delete(w, r)
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+func (a *Auth) endProviderSession(r *http.Request, s *session.Session, fallback string) string {
+	c := a.clients[s.User.Provider]
+	t, err := s.Tokens()
+	if c == nil || err != nil {
+		return fallback
+	}
+	if t.RefreshToken != "" {
+		if err := c.Revoke(r.Context(), t.RefreshToken, "refresh_token"); err != nil && !isUnsupported(err) {
+			a.log.LogAttrs(r.Context(), levelFor(502), "loginkit: revocation failed", attrErr(err), attrProvider(c.Name()))
+		}
+	}
+	if u := c.EndSessionURL(r.Context(), t.IDToken, a.absolute(a.cfg.Paths.AfterLogout), ""); u != "" {
+		return u
+	}
+	return fallback
+}
+
+// sameOrigin refuses cross-site state-changing requests (logout CSRF): the
+// Origin header, or Sec-Fetch-Site, must say the request came from this site.
+func (a *Auth) sameOrigin(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		return strings.EqualFold(o, a.base.Scheme+"://"+a.base.Host)
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "cross-site", "same-site":
+		return false
+	}
+	return true
+}
+
+func (a *Auth) absolute(path string) string { return a.base.String() + path }
+
+// SafeReturnTo returns p when it is a same-origin relative path ("/x?y"),
+// else fallback. It refuses scheme-relative ("//evil"), backslash
+// ("/\evil"), absolute and control-character paths: the open redirects
+// RFC 9700 §4.11 warns of.
+func SafeReturnTo(p, fallback string) string {
+	if p == "" || len(p) > 2048 || p[0] != '/' || strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\x00\r\n\t") {
+		return fallback
+	}
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] == 0x7f {
+			return fallback
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return fallback
+	}
+	return p
+}

@@ -1,0 +1,152 @@
+package session
+
+import (
+	"encoding/binary"
+	"errors"
+	"strings"
+	"time"
+)
+
+// The encodings are compact and versioned: a version byte, then fields as
+// varints and length-prefixed strings. They are only ever read after
+// AES-GCM authenticated them, but are still parsed defensively (fuzzed).
+
+const (
+	identityV1 = 1
+	secretsV1  = 1
+)
+
+var errCodec = errors.New("loginkit/session: malformed session encoding")
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func appendTime(b []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return binary.AppendVarint(b, 0)
+	}
+	return binary.AppendVarint(b, t.Unix())
+}
+
+// encodeIdentity writes what Require needs on every request.
+func encodeIdentity(b []byte, s *Session) []byte {
+	b = append(b, identityV1)
+	b = appendTime(b, s.Created)
+	b = appendTime(b, s.Expires)
+	for _, f := range []string{s.ID, s.User.Provider, s.User.Subject, s.User.Email, s.User.Name, s.User.Picture, s.User.SessionID} {
+		b = appendString(b, f)
+	}
+	var flags byte
+	if s.User.EmailVerified {
+		flags |= 1
+	}
+	return append(b, flags)
+}
+
+// decoder reads fields out of one string, so that every decoded string
+// shares the single allocation made for the plaintext.
+type decoder struct {
+	s   string
+	err error
+}
+
+func (d *decoder) uvarint() uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := binary.Uvarint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
+	if n <= 0 {
+		d.err = errCodec
+		return 0
+	}
+	d.s = d.s[n:]
+	return v
+}
+
+func (d *decoder) time() time.Time {
+	if d.err != nil {
+		return time.Time{}
+	}
+	v, n := binary.Varint([]byte(d.s[:min(len(d.s), binary.MaxVarintLen64)]))
+	if n <= 0 {
+		d.err = errCodec
+		return time.Time{}
+	}
+	d.s = d.s[n:]
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.Unix(v, 0)
+}
+
+func (d *decoder) str() string {
+	n := d.uvarint()
+	if d.err != nil {
+		return ""
+	}
+	if n > uint64(len(d.s)) {
+		d.err = errCodec
+		return ""
+	}
+	v := d.s[:n]
+	d.s = d.s[n:]
+	return v
+}
+
+func (d *decoder) byte() byte {
+	if d.err != nil || len(d.s) == 0 {
+		d.err = errCodec
+		return 0
+	}
+	v := d.s[0]
+	d.s = d.s[1:]
+	return v
+}
+
+func decodeIdentity(plain string, s *Session) error {
+	d := &decoder{s: plain}
+	if d.byte() != identityV1 {
+		return errCodec
+	}
+	s.Created, s.Expires = d.time(), d.time()
+	s.ID, s.User.Provider, s.User.Subject = d.str(), d.str(), d.str()
+	s.User.Email, s.User.Name, s.User.Picture, s.User.SessionID = d.str(), d.str(), d.str(), d.str()
+	s.User.EmailVerified = d.byte()&1 != 0
+	if d.err == nil && len(d.s) != 0 {
+		return errCodec
+	}
+	return d.err
+}
+
+// encodeSecrets writes the tokens and the raw profile.
+func encodeSecrets(b []byte, sec *secrets) []byte {
+	t := &sec.Tokens
+	b = append(b, secretsV1)
+	for _, f := range []string{t.AccessToken, t.TokenType, t.RefreshToken, t.IDToken, strings.Join(t.Scopes, " "), string(sec.Profile)} {
+		b = appendString(b, f)
+	}
+	return appendTime(b, t.Expiry)
+}
+
+func decodeSecrets(plain string) (*secrets, error) {
+	d := &decoder{s: plain}
+	if d.byte() != secretsV1 {
+		return nil, errCodec
+	}
+	sec := &secrets{}
+	t := &sec.Tokens
+	t.AccessToken, t.TokenType, t.RefreshToken, t.IDToken = d.str(), d.str(), d.str(), d.str()
+	if scopes := d.str(); scopes != "" {
+		t.Scopes = strings.Fields(scopes)
+	}
+	if p := d.str(); p != "" {
+		sec.Profile = []byte(p)
+	}
+	t.Expiry = d.time()
+	if d.err == nil && len(d.s) != 0 {
+		return nil, errCodec
+	}
+	return sec, d.err
+}
