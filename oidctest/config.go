@@ -56,7 +56,9 @@ type Config struct {
 	Clients []Client
 	// AutoApprove is the subject of a user who is signed in at once, with no
 	// page. When empty, /authorize renders a page listing Users with a
-	// button each, plus a Deny button.
+	// button each, plus a Deny button. With prompt=none only the AutoApprove
+	// user signs in, and only if login_hint, when sent, is their subject or
+	// email; otherwise the answer is error=login_required (OIDC Core §3.1.2.6).
 	AutoApprove string
 	// Alg is the ID token signing algorithm: "RS256" (the default) or "ES256".
 	Alg string

@@ -43,7 +43,7 @@ func postForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 // authorization and end_session endpoints accept (OIDC Core §3.1.2.1).
 func queryOrForm(w http.ResponseWriter, r *http.Request) (url.Values, error) {
 	switch r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
 		v, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil {
 			return nil, errBadQuery

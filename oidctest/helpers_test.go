@@ -96,9 +96,9 @@ func newEnv(t *testing.T, mutate ...func(*oidctest.Config)) *env {
 
 // noRedirect is the server's client, stopping at redirects.
 func (e *env) noRedirect() *http.Client {
-	c := *e.srv.Client()
+	c := e.srv.Client()
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
+	return c
 }
 
 type pkce struct{ verifier, challenge string }

@@ -28,7 +28,8 @@ type Hooks struct {
 	// body. For the token endpoint the request body is still readable.
 	Intercept func(e Endpoint, w http.ResponseWriter, r *http.Request) bool
 	// IDTokenClaims may modify the ID token claims just before signing (wrong
-	// iss, aud, nonce or azp, exp in the past, iat dropped, …).
+	// iss, aud, nonce or azp, exp in the past, iat dropped, …). Time claims
+	// are int64 Unix seconds and aud is a string.
 	IDTokenClaims func(claims map[string]any)
 	// TokenResponse may modify the token endpoint's JSON response just before
 	// it is written (RFC 6749 §5.1).

@@ -57,7 +57,11 @@ func issuerPath(issuer string) (string, error) {
 // httptest.Server.Close does.
 func (s *Server) Close() { s.srv.Close() }
 
-// Client returns an HTTP client configured for the server; it follows
-// redirects like any http.Client, so set CheckRedirect on a copy to stop at
-// the redirect to the client.
-func (s *Server) Client() *http.Client { return s.srv.Client() }
+// Client returns a new HTTP client for the server, sharing the transport of
+// httptest.Server.Client (Close closes its idle connections). Each call
+// returns a separate value, so a test may set CheckRedirect or Timeout on it,
+// for example to stop at the redirect back to the relying party.
+func (s *Server) Client() *http.Client {
+	c := *s.srv.Client()
+	return &c
+}

@@ -38,7 +38,7 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		providers = []client.Provider{p}
 		log.Info("no provider configured: serving the demo OpenID Provider", "issuer", p.Issuer)
 	}
-	auth, err := middleware.New(middleware.Config{BaseURL: cfg.BaseURL, Providers: providers, Keys: cfg.Keys, Logger: log})
+	auth, err := middleware.New(middleware.Config{BaseURL: cfg.BaseURL, Providers: providers, Keys: cfg.Keys, Logger: log, RefreshAhead: cfg.RefreshAhead})
 	if err != nil {
 		return nil, err
 	}

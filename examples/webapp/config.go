@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/loginkit/loginkit/client"
 )
@@ -14,11 +15,13 @@ import (
 // config is the app's public interface: its environment (README, "Example
 // app"). Names are stable; new providers follow LOGINKIT_<NAME>_….
 type config struct {
-	Addr      string
-	BaseURL   string // "" until the listener's address is known, then filled in
-	Keys      [][]byte
-	Store     string
-	Providers []client.Provider // from the environment; empty → the demo provider
+	Addr    string
+	BaseURL string // "" until the listener's address is known, then filled in
+	Keys    [][]byte
+	Store   string
+	// RefreshAhead: refresh access tokens this long before expiry (default 1m).
+	RefreshAhead time.Duration
+	Providers    []client.Provider // from the environment; empty → the demo provider
 }
 
 func loadConfig(getenv func(string) string, log *slog.Logger) (*config, error) {
@@ -31,6 +34,11 @@ func loadConfig(getenv func(string) string, log *slog.Logger) (*config, error) {
 		return nil, err
 	}
 	c.Keys = [][]byte{key}
+	if v := getenv("LOGINKIT_REFRESH_AHEAD"); v != "" {
+		if c.RefreshAhead, err = time.ParseDuration(v); err != nil || c.RefreshAhead <= 0 {
+			return nil, fmt.Errorf("LOGINKIT_REFRESH_AHEAD=%q: want a positive duration such as 30s", v)
+		}
+	}
 	switch {
 	case c.Store == "" || c.Store == "cookie":
 		c.Store = "cookie"

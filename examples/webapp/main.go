@@ -26,14 +26,16 @@ func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv, log); err != nil {
+	ready := func(url string) { fmt.Fprintf(os.Stdout, "loginkit demo listening on %s\n", url) }
+	if err := run(ctx, os.Getenv, log, ready); err != nil {
 		log.Error("webapp stopped", "error", err)
 		os.Exit(1)
 	}
 }
 
-// run serves the app until ctx ends.
-func run(ctx context.Context, getenv func(string) string, log *slog.Logger) error {
+// run serves the app until ctx ends; ready is called with the base URL once
+// the app accepts requests.
+func run(ctx context.Context, getenv func(string) string, log *slog.Logger, ready func(url string)) error {
 	cfg, err := loadConfig(getenv, log)
 	if err != nil {
 		return err
@@ -54,7 +56,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger) erro
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	app.ready.Store(true)
-	fmt.Fprintf(os.Stdout, "loginkit demo listening on %s\n", cfg.BaseURL)
+	ready(cfg.BaseURL)
 	log.Info("listening", "url", cfg.BaseURL, "providers", app.providerNames())
 	select {
 	case err := <-errc:
