@@ -55,10 +55,19 @@ func (f *refresher) refresh(ctx context.Context, c *client.Client, t client.Toke
 	key := tokenKey(t.RefreshToken)
 	now := f.a.cfg.Now()
 	f.mu.Lock()
-	if r, ok := f.recent[key]; ok && now.Before(r.until) {
-		f.mu.Unlock()
-		nt := r.t
-		return &nt, nil
+	// Follow the chain of remembered rotations: a stale cookie may be several
+	// refreshes behind, and a remembered access token may itself be due.
+	for hops := 0; hops < 8; hops++ {
+		r, ok := f.recent[key]
+		if !ok || !now.Before(r.until) {
+			break
+		}
+		if !r.t.ExpiresWithin(now, f.a.cfg.RefreshAhead) {
+			f.mu.Unlock()
+			nt := r.t
+			return &nt, nil
+		}
+		t, key = r.t, tokenKey(r.t.RefreshToken)
 	}
 	call, running := f.calls[key]
 	if !running {

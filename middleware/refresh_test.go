@@ -141,3 +141,32 @@ func TestRefreshedIDTokenChecked(t *testing.T) {
 		t.Fatalf("refresh with another subject accepted")
 	}
 }
+
+// TestStaleCookieFollowsRotations: a request with a cookie two rotations
+// old, whose remembered replacement is itself due, refreshes with the newest
+// refresh token rather than handing out an expired access token or spending
+// a rotated-away one.
+func TestStaleCookieFollowsRotations(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{op: func(c *oidctest.Config) { c.AccessTokenTTL = 90 * time.Second }})
+	b := newBrowser(t)
+	b.mustLogin(e)
+	old := b.cookies(e)
+	e.clock.Advance(2 * time.Minute)
+	if p := b.get(e.app.URL + "/api"); p.status != 200 {
+		t.Fatalf("refresh 1: %d", p.status)
+	}
+	e.clock.Advance(100 * time.Second) // refresh 1's access token has expired; its memory has not
+	stale := newBrowser(t)
+	u, _ := url.Parse(e.app.URL)
+	stale.hc.Jar.SetCookies(u, old)
+	if p := stale.get(e.app.URL + "/api"); p.status != 200 {
+		t.Fatalf("stale cookie: %d\n%s", p.status, e.logText())
+	}
+	if p := b.get(e.app.URL + "/api"); p.status != 200 {
+		t.Fatalf("current cookie after the stale one: %d", p.status)
+	}
+	if n := e.op.GrantCount("refresh_token"); n != 2 {
+		t.Fatalf("refreshes: %d, want 2", n)
+	}
+}

@@ -20,6 +20,9 @@
 //   OP_ACCESS_TTL           access token (and client credentials token) lifetime in seconds (3600)
 //   OP_ID_TOKEN_TTL         ID token lifetime in seconds (3600)
 //   OP_REFRESH_TTL          refresh token lifetime in seconds (86400)
+//   OP_CLOCK_TOLERANCE      seconds an expired token (or a JWT's exp/nbf) is still
+//                           accepted (oidc-provider's clockTolerance, default 15); 0 or 1
+//                           makes the tests of short-lived access tokens strict
 //   OP_ACCOUNTS             JSON object {login: {claim: value}}: overrides the derived claims
 //   OP_COOKIE_KEYS          comma list of cookie signing keys (fixed default)
 //   OP_JWKS                 JSON JWKS with private signing keys (default: generated at start)
@@ -84,6 +87,15 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 const accessTTL = seconds('OP_ACCESS_TTL', 3600);
 const idTokenTTL = seconds('OP_ID_TOKEN_TTL', 3600);
 const refreshTTL = seconds('OP_REFRESH_TTL', 24 * 60 * 60);
+const clockTolerance = (() => {
+  const raw = env('OP_CLOCK_TOLERANCE');
+  if (raw === undefined) return 15;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`OP_CLOCK_TOLERANCE must be a non-negative integer number of seconds, got ${JSON.stringify(raw)}`);
+  }
+  return n;
+})();
 const testHooks = env('OP_TEST_HOOKS') === '1';
 const accountOverrides = json('OP_ACCOUNTS', {});
 
@@ -209,6 +221,7 @@ const configuration = {
   // requiring the offline_access scope (and so without prompt=consent).
   issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
   rotateRefreshToken: true,
+  clockTolerance,
   ttl: {
     AccessToken: accessTTL,
     ClientCredentials: accessTTL,
