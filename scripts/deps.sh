@@ -24,6 +24,13 @@ if ((${#missing[@]})); then
 	fi
 fi
 
+# oidc-provider 9 needs Node.js 20.18 or newer (URL.parse); Debian 12's own
+# nodejs is 18, so an old node is reported rather than "fixed" with apt.
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=18)?0:1)'; then
+	echo "deps: Node.js $(node --version) is too old for oidc-provider 9: install Node.js 20.18+ (e.g. from NodeSource)" >&2
+	exit 1
+fi
+
 if [[ ! -d e2e/op/node_modules/oidc-provider ]]; then
 	echo "deps: npm ci in e2e/op"
 	(cd e2e/op && npm ci --no-audit --no-fund --loglevel=error)

@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/binary"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 )
@@ -32,17 +33,28 @@ func appendTime(b []byte, t time.Time) []byte {
 
 // encodeIdentity writes what Require needs on every request.
 func encodeIdentity(b []byte, s *Session) []byte {
+	u := &s.User
+	fields := [...]string{s.ID, u.Provider, u.Subject, u.Email, u.Name, u.Picture, u.SessionID}
+	b = slices.Grow(b, 2+(len(fields)+2)*binary.MaxVarintLen64+totalLen(fields[:]))
 	b = append(b, identityV1)
 	b = appendTime(b, s.Created)
 	b = appendTime(b, s.Expires)
-	for _, f := range []string{s.ID, s.User.Provider, s.User.Subject, s.User.Email, s.User.Name, s.User.Picture, s.User.SessionID} {
+	for _, f := range fields {
 		b = appendString(b, f)
 	}
 	var flags byte
-	if s.User.EmailVerified {
+	if u.EmailVerified {
 		flags |= 1
 	}
 	return append(b, flags)
+}
+
+func totalLen(fields []string) int {
+	n := 0
+	for _, f := range fields {
+		n += len(f)
+	}
+	return n
 }
 
 // decoder reads fields out of one string, so that every decoded string
@@ -123,10 +135,14 @@ func decodeIdentity(plain string, s *Session) error {
 // encodeSecrets writes the tokens and the raw profile.
 func encodeSecrets(b []byte, sec *secrets) []byte {
 	t := &sec.Tokens
+	fields := [...]string{t.AccessToken, t.TokenType, t.RefreshToken, t.IDToken, strings.Join(t.Scopes, " ")}
+	b = slices.Grow(b, 1+(len(fields)+2)*binary.MaxVarintLen64+totalLen(fields[:])+len(sec.Profile))
 	b = append(b, secretsV1)
-	for _, f := range []string{t.AccessToken, t.TokenType, t.RefreshToken, t.IDToken, strings.Join(t.Scopes, " "), string(sec.Profile)} {
+	for _, f := range fields {
 		b = appendString(b, f)
 	}
+	b = binary.AppendUvarint(b, uint64(len(sec.Profile)))
+	b = append(b, sec.Profile...)
 	return appendTime(b, t.Expiry)
 }
 
@@ -148,5 +164,8 @@ func decodeSecrets(plain string) (*secrets, error) {
 	if d.err == nil && len(d.s) != 0 {
 		return nil, errCodec
 	}
-	return sec, d.err
+	if d.err != nil {
+		return nil, d.err
+	}
+	return sec, nil
 }

@@ -1,9 +1,11 @@
 package session
 
 import (
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,7 +21,7 @@ type CookieConfig struct {
 	// Lifetime is a session's absolute life; default 7 days.
 	Lifetime time.Duration
 	// MaxCookies bounds the cookies one session may use; default 8
-	// (about 30 KB of tokens).
+	// (about 22 KB of tokens and profile).
 	MaxCookies int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
@@ -33,6 +35,7 @@ type CookieStore struct {
 	cfg     CookieConfig
 	sealer  *Sealer
 	idName  string
+	idAD    []byte // idName, as the identity cookie's additional data
 	tokName string
 }
 
@@ -51,13 +54,18 @@ func NewCookieStore(cfg CookieConfig) (*CookieStore, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &CookieStore{cfg: cfg, sealer: sealer, idName: cfg.name(""), tokName: cfg.name("_t")}, nil
+	id := cfg.name("")
+	return &CookieStore{cfg: cfg, sealer: sealer, idName: id, idAD: []byte(id), tokName: cfg.name("_t")}, nil
 }
 
 // Lifetime is the absolute session lifetime the store enforces.
 func (c *CookieStore) Lifetime() time.Duration { return c.cfg.Lifetime }
 
+// bufPool holds scratch buffers for opening cookies; a buffer grown for
+// large tokens goes back to the pool if it is at most maxPooled bytes.
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8192); return &b }}
+
+const maxPooled = 64 << 10
 
 // Load decodes the identity cookie. The tokens stay sealed until asked for.
 func (c *CookieStore) Load(r *http.Request) (*Session, error) {
@@ -67,7 +75,7 @@ func (c *CookieStore) Load(r *http.Request) (*Session, error) {
 	}
 	bp := bufPool.Get().(*[]byte)
 	defer bufPool.Put(bp)
-	plain, err := c.sealer.Open(*bp, v, []byte(c.idName))
+	plain, err := c.sealer.Open(*bp, v, c.idAD)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoSession, err)
 	}
@@ -82,24 +90,50 @@ func (c *CookieStore) Load(r *http.Request) (*Session, error) {
 }
 
 // loadSecrets joins and opens the token cookies, bound to the session ID.
+// One pooled buffer holds, in turn, the plaintext, the joined cookie values
+// and the additional data, so only the decoded strings are allocated.
 func (c *CookieStore) loadSecrets(r *http.Request, s *Session) (*secrets, error) {
-	var b strings.Builder
-	for i := 0; i < c.cfg.MaxCookies; i++ {
-		v, ok := cookieValue(r, c.tokName+strconv.Itoa(i))
-		if !ok {
-			break
-		}
-		b.WriteString(v)
+	var vals [8]string
+	chunks := vals[:]
+	if c.cfg.MaxCookies > len(vals) {
+		chunks = make([]string, c.cfg.MaxCookies)
 	}
-	if b.Len() == 0 {
-		return &secrets{}, nil
+	chunks = cookieChunks(r, c.tokName, chunks[:c.cfg.MaxCookies])
+	total := 0
+	for _, v := range chunks {
+		total += len(v)
 	}
-	plain, err := c.sealer.Open(nil, b.String(), []byte("secrets:"+s.ID))
+	if total == 0 {
+		// Save always writes at least one token cookie: none means the
+		// browser dropped them (or someone did), not that there are no tokens.
+		return nil, fmt.Errorf("%w: token cookies missing", ErrNoSession)
+	}
+	bp := bufPool.Get().(*[]byte)
+	n := base64.RawURLEncoding.DecodedLen(total)
+	buf := slices.Grow((*bp)[:0], n+total+len(secretsAD)+len(s.ID))[:n]
+	for _, v := range chunks {
+		buf = append(buf, v...)
+	}
+	buf = append(append(buf, secretsAD...), s.ID...)
+	plain, err := c.sealer.open(buf[:n], buf[n:n+total], buf[n+total:])
+	var sec *secrets
+	if err == nil {
+		sec, err = decodeSecrets(string(plain))
+	}
+	clear(buf[:n]) // the tokens' plaintext
+	if cap(buf) <= maxPooled {
+		*bp = buf[:0]
+	}
+	bufPool.Put(bp)
 	if err != nil {
 		return nil, fmt.Errorf("%w: tokens: %w", ErrNoSession, err)
 	}
-	return decodeSecrets(string(plain))
+	return sec, nil
 }
+
+// secretsAD prefixes the session ID in the token cookies' additional data,
+// binding them to their identity cookie.
+const secretsAD = "secrets:"
 
 // Save seals s into cookies on w. It writes nothing when s does not fit in
 // MaxCookies cookies, so a too-large session never half-replaces a good one.
@@ -108,20 +142,34 @@ func (c *CookieStore) Save(w http.ResponseWriter, r *http.Request, s *Session) e
 	if maxAge <= 0 {
 		return errors.New("loginkit/session: saving an expired session")
 	}
-	id := c.sealer.Seal(encodeIdentity(nil, s), []byte(c.idName))
+	id := c.sealer.Seal(encodeIdentity(nil, s), c.idAD)
+	// The line http.SetCookie would add, built once to check its size; it
+	// is empty when net/http refuses the name.
+	idLine := c.cfg.cookie(c.idName, id, maxAge).String()
+	if idLine == "" {
+		return fmt.Errorf("loginkit/session: invalid cookie name %q", c.idName)
+	}
+	if len(idLine) > MaxCookieBytes {
+		return fmt.Errorf("%w: identity cookie is %d bytes, more than %d", ErrTooLarge, len(idLine), MaxCookieBytes)
+	}
+	// The tokens are written when they changed, and when this store's
+	// cookies do not hold them yet (a session built by New, by hand, or
+	// loaded from another store).
+	writeSecrets := s.dirty || s.src != c
 	var chunks []string
-	if s.dirty {
+	if writeSecrets {
 		sec, err := s.load()
 		if err != nil {
 			return err
 		}
-		text := c.sealer.Seal(encodeSecrets(nil, sec), []byte("secrets:"+s.ID))
+		ad := append(append(make([]byte, 0, len(secretsAD)+len(s.ID)), secretsAD...), s.ID...)
+		text := c.sealer.Seal(encodeSecrets(nil, sec), ad)
 		if chunks = split(text, chunkSize); len(chunks) > c.cfg.MaxCookies {
 			return fmt.Errorf("%w: %d bytes need %d cookies, more than %d", ErrTooLarge, len(text), len(chunks), c.cfg.MaxCookies)
 		}
 	}
-	http.SetCookie(w, c.cfg.cookie(c.idName, id, maxAge))
-	if !s.dirty {
+	w.Header().Add("Set-Cookie", idLine)
+	if !writeSecrets {
 		return nil
 	}
 	for i, ch := range chunks {

@@ -23,6 +23,47 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 	return "", false
 }
 
+// cookieChunks fills dst[i] with the value of the cookie named prefix+i, in
+// one pass over the request's Cookie headers (the first of duplicates wins),
+// and returns the leading run of non-empty values.
+func cookieChunks(r *http.Request, prefix string, dst []string) []string {
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			k, v, ok := strings.Cut(strings.TrimLeft(part, " "), "=")
+			if !ok || !strings.HasPrefix(k, prefix) {
+				continue
+			}
+			if i, ok := chunkIndex(k[len(prefix):]); ok && i < len(dst) && dst[i] == "" {
+				dst[i] = strings.Trim(v, `"`)
+			}
+		}
+	}
+	for i, v := range dst {
+		if v == "" {
+			return dst[:i]
+		}
+	}
+	return dst
+}
+
+// chunkIndex parses a token cookie's number as strconv.Itoa writes it: decimal
+// digits, no sign, no leading zero.
+func chunkIndex(s string) (int, bool) {
+	if s == "" || len(s) > 4 || len(s) > 1 && s[0] == '0' {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(s[i]-'0')
+	}
+	return n, true
+}
+
 // cookieNames lists the names of the request's cookies that start with prefix.
 func cookieNames(r *http.Request, prefix string) []string {
 	var out []string

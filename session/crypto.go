@@ -74,11 +74,17 @@ func (s *Sealer) Open(scratch []byte, text string, ad []byte) ([]byte, error) {
 	scratch = scratch[:n+len(text)]
 	src := scratch[n:]
 	copy(src, text)
-	n, err := base64.RawURLEncoding.Decode(scratch[:n], src)
+	return s.open(scratch[:n], src, ad)
+}
+
+// open decodes the base64url text src into dst, which must not overlap it
+// and must hold DecodedLen(len(src)) bytes, then opens it in place.
+func (s *Sealer) open(dst, src, ad []byte) ([]byte, error) {
+	n, err := base64.RawURLEncoding.Decode(dst, src)
 	if err != nil {
 		return nil, ErrDecrypt
 	}
-	raw := scratch[:n]
+	raw := dst[:n]
 	for i, a := range s.aeads {
 		ns := a.NonceSize()
 		if len(raw) < ns+a.Overhead() {

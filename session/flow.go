@@ -135,6 +135,31 @@ type usedStates struct {
 	m  map[string]time.Time
 }
 
+// prune drops expired entries and, if that frees less than a tenth, the
+// entries closest to expiry too: the newest states stay protected and a
+// flood costs one scan per maxUsed/10 callbacks.
+func (u *usedStates) prune(now time.Time) {
+	for k, exp := range u.m {
+		if now.After(exp) {
+			delete(u.m, k)
+		}
+	}
+	if len(u.m) < maxUsed*9/10 {
+		return
+	}
+	exps := make([]time.Time, 0, len(u.m))
+	for _, exp := range u.m {
+		exps = append(exps, exp)
+	}
+	sort.Slice(exps, func(i, j int) bool { return exps[i].Before(exps[j]) })
+	cut := exps[len(exps)/10]
+	for k, exp := range u.m {
+		if !exp.After(cut) {
+			delete(u.m, k)
+		}
+	}
+}
+
 // maxUsed bounds the memory a flood of callbacks can take.
 const maxUsed = 100_000
 
@@ -147,14 +172,8 @@ func (u *usedStates) add(state string, until, now time.Time) bool {
 		return false
 	}
 	if len(u.m) >= maxUsed {
-		for k, exp := range u.m {
-			if now.After(exp) {
-				delete(u.m, k)
-			}
-		}
+		u.prune(now)
 	}
-	if len(u.m) < maxUsed {
-		u.m[key] = until
-	}
+	u.m[key] = until
 	return true
 }
