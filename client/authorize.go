@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -50,6 +51,9 @@ var reserved = map[string]bool{
 // Flow to keep for this browser. State and nonce carry 256 random bits; PKCE
 // uses S256 on every request (RFC 7636 §4.2, RFC 9700 §2.1.1).
 func (c *Client) Begin(ctx context.Context, o BeginOptions) (string, *Flow, error) {
+	if c.p.RedirectURL == "" { // NewWithoutRedirect
+		return "", nil, fmt.Errorf("%w: %s: no RedirectURL to send the browser back to", ErrInvalidConfig, c.p.Name)
+	}
 	if _, err := c.metadata(ctx); err != nil {
 		return "", nil, err
 	}

@@ -50,6 +50,7 @@ func (c *Client) Callback(ctx context.Context, f *Flow, params url.Values) (*Res
 	if err != nil {
 		return nil, err
 	}
+	c.nameFromCallback(u, params)
 	return &Result{User: *u, Tokens: *t}, nil
 }
 
@@ -88,9 +89,10 @@ func checkIssParam(m *Metadata, oidc bool, params url.Values) error {
 func (c *Client) exchange(ctx context.Context, code, verifier string) (*Tokens, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	c.mu.Lock()
-	cfg := c.oauth
-	c.mu.Unlock()
+	cfg, err := c.oauthConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ot, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, providerError("token", err)

@@ -41,7 +41,13 @@ func (c *Client) Discover(ctx context.Context) (*Metadata, error) {
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	op, err := oidc.NewProvider(oidc.ClientContext(ctx, c.hc), c.p.Issuer)
+	octx := oidc.ClientContext(ctx, c.hc)
+	if c.p.DiscoveryIssuer != "" {
+		// go-oidc then skips its equality check; the check after the
+		// fetch requires exactly DiscoveryIssuer instead.
+		octx = oidc.InsecureIssuerURLContext(octx, c.p.DiscoveryIssuer)
+	}
+	op, err := oidc.NewProvider(octx, c.p.Issuer)
 	if err != nil {
 		var mismatch *oidc.IssuerMismatchError
 		if errors.As(err, &mismatch) {
@@ -52,6 +58,9 @@ func (c *Client) Discover(ctx context.Context) (*Metadata, error) {
 	m := &Metadata{}
 	if err := op.Claims(m); err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrDiscovery, c.p.Name, err)
+	}
+	if c.p.DiscoveryIssuer != "" && m.Issuer != c.p.DiscoveryIssuer {
+		return nil, fmt.Errorf("%w: %w: discovery says %q", ErrDiscovery, ErrInvalidIssuer, clean(m.Issuer))
 	}
 	c.applyOverrides(m)
 	if m.JWKSURL == "" || m.TokenURL == "" || m.AuthURL == "" {

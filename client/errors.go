@@ -31,6 +31,7 @@ var (
 	ErrProfile          = errors.New("loginkit: fetching the user's profile failed")
 	ErrInvalidConfig    = errors.New("loginkit: invalid provider configuration")
 	ErrProviderResponse = errors.New("loginkit: provider sent a malformed response")
+	ErrClaimRejected    = errors.New("loginkit: the ID token's claims are not accepted by this application")
 )
 
 // ProviderError is an error response from a provider endpoint, mirroring

@@ -20,8 +20,11 @@ type IDToken struct {
 	IssuedAt time.Time
 	Nonce    string
 	SID      string
-	Raw      json.RawMessage // the payload as signed
-	claims   idClaims
+	// UserSubject is the subject the User is keyed on: Subject, unless the
+	// provider's CheckClaims named another (Entra ID's tid and oid).
+	UserSubject string
+	Raw         json.RawMessage // the payload as signed
+	claims      idClaims
 }
 
 // idClaims are the claims loginkit reads beyond go-oidc's.
@@ -76,6 +79,9 @@ func (c *Client) VerifyIDToken(ctx context.Context, raw, nonce, accessToken stri
 		if err != nil {
 			return nil, err
 		}
+	}
+	if err := c.checkClaims(t); err != nil {
+		return nil, err
 	}
 	return t, nil
 }

@@ -17,7 +17,11 @@ import (
 func (c *Client) postForm(ctx context.Context, endpoint, target string, form url.Values) (json.RawMessage, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	form = c.authParams(form)
+	secret, err := c.clientSecret(ctx)
+	if err != nil {
+		return nil, err
+	}
+	form = c.authParams(form, secret)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, strings.NewReader(form.Encode()))
 	if err != nil {
 		return nil, fmt.Errorf("loginkit: %s endpoint: %v", endpoint, err)
@@ -25,7 +29,7 @@ func (c *Client) postForm(ctx context.Context, endpoint, target string, form url
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
 	if c.p.AuthMethod == AuthBasic {
-		req.SetBasicAuth(url.QueryEscape(c.p.ClientID), url.QueryEscape(c.p.ClientSecret))
+		req.SetBasicAuth(url.QueryEscape(c.p.ClientID), url.QueryEscape(secret))
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
@@ -42,7 +46,7 @@ func (c *Client) postForm(ctx context.Context, endpoint, target string, form url
 	return body, nil
 }
 
-func (c *Client) authParams(form url.Values) url.Values {
+func (c *Client) authParams(form url.Values, secret string) url.Values {
 	out := url.Values{}
 	for k, v := range form {
 		out[k] = v
@@ -50,7 +54,7 @@ func (c *Client) authParams(form url.Values) url.Values {
 	switch c.p.AuthMethod {
 	case AuthPost:
 		out.Set("client_id", c.p.ClientID)
-		out.Set("client_secret", c.p.ClientSecret)
+		out.Set("client_secret", secret)
 	case AuthNone:
 		out.Set("client_id", c.p.ClientID)
 	}

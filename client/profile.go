@@ -16,6 +16,7 @@ import (
 // API), whose subject must match (OpenID Connect Core §5.3.2).
 func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce string) (*User, error) {
 	var u *User
+	var sub string // the ID token's sub, which the profile must repeat
 	if c.p.IsOIDC() {
 		if t.IDToken == "" {
 			return nil, ErrMissingIDToken
@@ -24,7 +25,7 @@ func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce str
 		if err != nil {
 			return nil, err
 		}
-		u = idt.user()
+		u, sub = idt.user(), idt.Subject
 	}
 	if c.p.Profile == nil && m.UserInfoURL == "" {
 		if u == nil {
@@ -37,11 +38,11 @@ func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce str
 	if err != nil {
 		return nil, err
 	}
-	if u != nil && p.Subject != u.Subject {
+	if u != nil && p.Subject != sub {
 		return nil, ErrSubjectMismatch
 	}
 	if u != nil {
-		p.SessionID = u.SessionID
+		p.Subject, p.SessionID = u.Subject, u.SessionID
 		p.merge(u)
 	}
 	p.Provider = c.p.Name
@@ -50,7 +51,7 @@ func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce str
 
 func (t *IDToken) user() *User {
 	return &User{
-		Subject: t.Subject, Email: t.claims.Email, EmailVerified: asBool(t.claims.EmailVerified),
+		Subject: t.UserSubject, Email: t.claims.Email, EmailVerified: asBool(t.claims.EmailVerified),
 		Name: t.claims.Name, Picture: t.claims.Picture, SessionID: t.SID, Raw: t.Raw,
 	}
 }

@@ -53,11 +53,14 @@ type Provider struct {
 
 	ClientID     string
 	ClientSecret string
-	AuthMethod   AuthMethod // default AuthBasic with a secret, AuthNone without
-	RedirectURL  string     // exact redirect URI registered with the provider
-	Scopes       []string   // default "openid email profile" with an Issuer
-	AuthParams   url.Values // extra authorization request parameters
-	ResponseMode string     // "" (query) or "form_post"
+	// ClientSecretFunc replaces ClientSecret for providers whose secret is a
+	// signed assertion renewed over time (Sign in with Apple).
+	ClientSecretFunc SecretFunc
+	AuthMethod       AuthMethod // default AuthBasic with a secret, AuthNone without
+	RedirectURL      string     // exact redirect URI registered with the provider
+	Scopes           []string   // default "openid email profile" with an Issuer
+	AuthParams       url.Values // extra authorization request parameters
+	ResponseMode     string     // "" (query) or "form_post"
 
 	// Profile overrides how the user's profile is fetched; by default the
 	// userinfo endpoint, mapped with Claims.
@@ -69,6 +72,18 @@ type Provider struct {
 	IDTokenAlgs []string
 	// ValidateIssuer replaces the iss equality check (multi-tenant issuers).
 	ValidateIssuer IssuerFunc
+	// DiscoveryIssuer is the issuer the discovery document declares when it
+	// differs from Issuer, the URL it is fetched from: Entra ID's
+	// ".../{tenantid}/v2.0" served under ".../common/v2.0". Discovery then
+	// requires exactly this value. It needs ValidateIssuer, since no token
+	// carries the template as its iss.
+	DiscoveryIssuer string
+	// CheckClaims vets each verified ID token's provider-specific claims and
+	// may name the subject users are keyed on (see ClaimsFunc).
+	CheckClaims ClaimsFunc
+	// NameFromCallback reads an unsigned display name from the callback's
+	// parameters (see NameFunc).
+	NameFromCallback NameFunc
 
 	HTTPClient       *http.Client     // base client; a copy is bounded
 	Timeout          time.Duration    // per call; default 10 s
@@ -92,6 +107,10 @@ func (p *Provider) validate() error {
 		return fmt.Errorf("%w: %s: plain OAuth2 needs AuthURL and TokenURL", ErrInvalidConfig, p.Name)
 	case !p.IsOIDC() && p.UserInfoURL == "" && p.Profile == nil:
 		return fmt.Errorf("%w: %s: plain OAuth2 needs UserInfoURL or Profile", ErrInvalidConfig, p.Name)
+	case p.ClientSecret != "" && p.ClientSecretFunc != nil:
+		return fmt.Errorf("%w: %s: set ClientSecret or ClientSecretFunc, not both", ErrInvalidConfig, p.Name)
+	case p.DiscoveryIssuer != "" && p.ValidateIssuer == nil:
+		return fmt.Errorf("%w: %s: DiscoveryIssuer needs ValidateIssuer", ErrInvalidConfig, p.Name)
 	case p.ResponseMode != "" && p.ResponseMode != "query" && p.ResponseMode != "form_post":
 		return fmt.Errorf("%w: %s: ResponseMode %q", ErrInvalidConfig, p.Name, p.ResponseMode)
 	}
@@ -105,7 +124,7 @@ func (p *Provider) withDefaults() Provider {
 	q := *p
 	if q.AuthMethod == "" {
 		q.AuthMethod = AuthBasic
-		if q.ClientSecret == "" {
+		if q.ClientSecret == "" && q.ClientSecretFunc == nil {
 			q.AuthMethod = AuthNone
 		}
 	}

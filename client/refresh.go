@@ -31,7 +31,7 @@ func (c *Client) Refresh(ctx context.Context, t *Tokens, wantSubject string) (*T
 		if err != nil {
 			return nil, err
 		}
-		if wantSubject != "" && idt.Subject != wantSubject {
+		if wantSubject != "" && idt.UserSubject != wantSubject {
 			return nil, ErrSubjectMismatch
 		}
 	}
@@ -44,9 +44,10 @@ func (c *Client) Refresh(ctx context.Context, t *Tokens, wantSubject string) (*T
 func (c *Client) refresh(ctx context.Context, refreshToken string) (*Tokens, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	c.mu.Lock()
-	cfg := c.oauth
-	c.mu.Unlock()
+	cfg, err := c.oauthConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
 	// An expired token makes the source refresh at once; it returns the old
 	// refresh token when the response has none.
 	src := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: refreshToken, Expiry: time.Unix(1, 0)})

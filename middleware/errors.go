@@ -38,6 +38,8 @@ func classify(err error) *Error {
 		return &Error{http.StatusForbidden, "Sign-in was cancelled.", err}
 	case errors.As(err, &ce):
 		return &Error{http.StatusBadRequest, "The provider could not sign you in.", err}
+	case errors.Is(err, client.ErrClaimRejected):
+		return &Error{http.StatusForbidden, "This account is not allowed to sign in here.", err}
 	case errors.Is(err, client.ErrFlowMissing), errors.Is(err, client.ErrStateMismatch):
 		return &Error{http.StatusBadRequest, "This sign-in link is not valid in this browser. Please sign in again.", err}
 	case errors.Is(err, client.ErrFlowExpired):

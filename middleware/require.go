@@ -61,7 +61,7 @@ func (a *Auth) unauthenticated(w http.ResponseWriter, r *http.Request, err error
 		a.fail(w, r, "session load", err)
 		return
 	}
-	if wantsJSON(r) || r.Method != http.MethodGet {
+	if wantsJSON(r) || (r.Method != http.MethodGet && r.Method != http.MethodHead) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="loginkit"`)
 		a.cfg.ErrorHandler(w, r, &Error{Status: http.StatusUnauthorized, Message: "Please sign in.", Err: err})
 		return

@@ -21,7 +21,10 @@ type config struct {
 	Store   string
 	// RefreshAhead: refresh access tokens this long before expiry (default 1m).
 	RefreshAhead time.Duration
-	Providers    []client.Provider // from the environment; empty → the demo provider
+	// Providers come from the environment: every preset whose
+	// LOGINKIT_<NAME>_CLIENT_ID is set (presets.go), then the generic
+	// LOGINKIT_OIDC_… one. None → the demo provider.
+	Providers []client.Provider
 }
 
 func loadConfig(getenv func(string) string, log *slog.Logger) (*config, error) {
@@ -44,6 +47,9 @@ func loadConfig(getenv func(string) string, log *slog.Logger) (*config, error) {
 		c.Store = "cookie"
 	default:
 		return nil, fmt.Errorf("LOGINKIT_SESSION_STORE=%q: only \"cookie\" is supported in this version", c.Store)
+	}
+	if c.Providers, err = presetProviders(getenv, c.BaseURL); err != nil {
+		return nil, err
 	}
 	if iss := getenv("LOGINKIT_OIDC_ISSUER"); iss != "" {
 		p := client.Provider{
