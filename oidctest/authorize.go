@@ -24,6 +24,7 @@ var pkceValue = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
 // Core §3.1.2.1, RFC 7636 §4.3).
 type authzRequest struct {
 	client       Client
+	responseType string // normalized: "code", or a legacy type (implicit.go)
 	redirectURI  string
 	responseMode string // "query" or "form_post"
 	state        string
@@ -53,6 +54,10 @@ func (p *Provider) serveAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.respond(w, req, errorParams(oerr))
 		return
 	}
+	if oerr := p.checkLegacy(req); oerr != nil {
+		p.respond(w, req, errorParams(oerr))
+		return
+	}
 	p.decide(w, r, req)
 }
 
@@ -71,7 +76,7 @@ func (p *Provider) identifyClient(params url.Values) (*authzRequest, error) {
 		return nil, errors.New("unknown client_id")
 	}
 	uri := params.Get("redirect_uri")
-	if !slices.Contains(c.RedirectURIs, uri) {
+	if !redirectAllowed(c.RedirectURIs, uri) {
 		return nil, errors.New("redirect_uri is missing or not registered for this client")
 	}
 	mode := params.Get("response_mode")
@@ -90,6 +95,7 @@ func (req *authzRequest) validate(params url.Values) *oauthError {
 			return err
 		}
 	}
+	req.responseType = sortedFields(params.Get("response_type"))
 	req.scope = normalizeScope(params.Get("scope"))
 	req.nonce = params.Get("nonce")
 	req.challenge = params.Get("code_challenge")
@@ -125,10 +131,11 @@ func checkRequestObject(params url.Values) *oauthError {
 }
 
 func checkResponseType(params url.Values) *oauthError {
-	switch params.Get("response_type") {
-	case "code":
-		return nil
-	case "":
+	rt := params.Get("response_type")
+	switch {
+	case rt == "code", legacyResponseTypes[sortedFields(rt)]:
+		return nil // legacy types are checked against the configuration later
+	case rt == "":
 		return newError(codeInvalidRequest, "response_type is missing")
 	}
 	return newError(codeUnsupportedResponseType, "only response_type=code is supported")
@@ -144,6 +151,9 @@ func checkScope(params url.Values) *oauthError {
 // checkPKCE requires a S256 code_challenge on every request (RFC 7636 §4.3,
 // RFC 9700 §2.1.1).
 func checkPKCE(params url.Values) *oauthError {
+	if !slices.Contains(strings.Fields(params.Get("response_type")), "code") {
+		return nil // implicit: no code to protect
+	}
 	challenge := params.Get("code_challenge")
 	if challenge == "" {
 		return newError(codeInvalidRequest, "code_challenge is required (PKCE)")
@@ -213,6 +223,10 @@ func (p *Provider) decideSilently(w http.ResponseWriter, req *authzRequest) {
 
 // approve starts a login session for subject and issues a code.
 func (p *Provider) approve(w http.ResponseWriter, req *authzRequest, subject string) {
+	if req.responseType != "code" {
+		p.approveLegacy(w, req, subject)
+		return
+	}
 	now := p.cfg.Now()
 	g := &grant{
 		clientID: req.client.ID, subject: subject, scope: req.scope,

@@ -20,6 +20,10 @@ type User struct {
 	GivenName     string
 	FamilyName    string
 	Picture       string
+	// Password is the user's password for the resource owner password
+	// grant, which only Config.InsecurePasswordGrant enables. Empty means the
+	// user cannot sign in that way.
+	Password string
 	// Extra claims are merged into the ID token and the userinfo response.
 	// They override the profile claims above (so a test can send, say,
 	// "email_verified": "true" as a string) but never the protocol claims
@@ -41,6 +45,14 @@ type Client struct {
 	// PostLogoutRedirectURIs are the URIs the end_session endpoint may
 	// redirect to (OpenID Connect RP-Initiated Logout 1.0 §3).
 	PostLogoutRedirectURIs []string
+	// GrantTypes are the grant types the client may use (RFC 7591 §2):
+	// "authorization_code", "refresh_token", "client_credentials" (clients
+	// with a Secret only), GrantDeviceCode, "password" (with
+	// Config.InsecurePasswordGrant) and "implicit" (with
+	// Config.InsecureImplicitAndHybrid). Empty means authorization_code and
+	// refresh_token. RedirectURIs are required only with authorization_code
+	// or implicit.
+	GrantTypes []string
 }
 
 // Config configures a Provider. The zero value of each optional field
@@ -79,6 +91,31 @@ type Config struct {
 	// token endpoint then returns the same refresh token again. By default
 	// each refresh token is single use (RFC 9700 §4.14.2).
 	DisableRefreshRotation bool
+
+	// DeviceCodeTTL is the lifetime of a device code (RFC 8628 §3.2); default 10m.
+	DeviceCodeTTL time.Duration
+	// DeviceInterval is the polling interval the device authorization
+	// response asks for (RFC 8628 §3.2), in whole seconds; default 5s. A
+	// client polling sooner gets slow_down and 5 s more (§3.5).
+	DeviceInterval time.Duration
+	// InsecurePasswordGrant enables the resource owner password credentials
+	// grant (RFC 6749 §4.3) for clients whose GrantTypes list "password".
+	// RFC 9700 §2.4 says it MUST NOT be used; it is here so that loginkit's
+	// legacy support can be tested.
+	InsecurePasswordGrant bool
+	// InsecureImplicitAndHybrid enables the response types "id_token",
+	// "id_token token", "code id_token" and "code id_token token" (OIDC
+	// Core §3.2, §3.3), with response_mode=form_post only, for clients whose
+	// GrantTypes list "implicit" (for the token-bearing ones) or
+	// "authorization_code" (for "code id_token"). RFC 9700 §2.1.2 advises
+	// against issuing access tokens in authorization responses.
+	InsecureImplicitAndHybrid bool
+	// Registration enables dynamic client registration (RFC 7591) at
+	// /register and reading registrations back (RFC 7592 §2.1).
+	Registration bool
+	// InitialAccessToken, when set, is the bearer token registration
+	// requests must carry (RFC 7591 §3); otherwise registration is open.
+	InitialAccessToken string
 }
 
 const (
@@ -106,6 +143,8 @@ func (c Config) withDefaults() Config {
 	c.IDTokenTTL = durationOr(c.IDTokenTTL, defaultIDTokenTTL)
 	c.RefreshTokenTTL = durationOr(c.RefreshTokenTTL, defaultRefreshTokenTTL)
 	c.CodeTTL = durationOr(c.CodeTTL, defaultCodeTTL)
+	c.DeviceCodeTTL = durationOr(c.DeviceCodeTTL, defaultDeviceCodeTTL)
+	c.DeviceInterval = durationOr(c.DeviceInterval, defaultDeviceInterval)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -127,7 +166,8 @@ func (c Config) validate() error {
 	if c.Alg != "RS256" && c.Alg != "ES256" {
 		return errBadAlg
 	}
-	if c.AccessTokenTTL < 0 || c.IDTokenTTL < 0 || c.RefreshTokenTTL < 0 || c.CodeTTL < 0 || c.TokenPadding < 0 {
+	if c.AccessTokenTTL < 0 || c.IDTokenTTL < 0 || c.RefreshTokenTTL < 0 || c.CodeTTL < 0 || c.TokenPadding < 0 ||
+		c.DeviceCodeTTL < 0 || c.DeviceInterval < 0 {
 		return errNegative
 	}
 	if c.TokenPadding > maxTokenPadding {
@@ -193,8 +233,11 @@ func (c Client) validate() error {
 	if c.ID == "" {
 		return errors.New("empty ID")
 	}
-	if len(c.RedirectURIs) == 0 {
+	if len(c.RedirectURIs) == 0 && (c.allows(grantAuthorizationCode) || c.allows(grantImplicit)) {
 		return errors.New("no RedirectURIs")
+	}
+	if err := c.validateGrantTypes(); err != nil {
+		return err
 	}
 	for _, uri := range slices.Concat(c.RedirectURIs, c.PostLogoutRedirectURIs) {
 		if err := validateRedirectURI(uri); err != nil {
@@ -222,5 +265,6 @@ func (u User) clone() User {
 func (c Client) clone() Client {
 	c.RedirectURIs = slices.Clone(c.RedirectURIs)
 	c.PostLogoutRedirectURIs = slices.Clone(c.PostLogoutRedirectURIs)
+	c.GrantTypes = slices.Clone(c.GrantTypes)
 	return c
 }

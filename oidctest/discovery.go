@@ -16,7 +16,7 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 	alg := string(p.keys.alg)
 	p.mu.Unlock()
 	authMethods := []string{"client_secret_basic", "client_secret_post", "none"}
-	writeJSON(w, http.StatusOK, map[string]any{
+	doc := map[string]any{
 		"issuer":                                         p.issuer,
 		"authorization_endpoint":                         p.url(pathAuthorize),
 		"token_endpoint":                                 p.url(pathToken),
@@ -25,9 +25,10 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		"revocation_endpoint":                            p.url(pathRevocation),
 		"introspection_endpoint":                         p.url(pathIntrospection),
 		"end_session_endpoint":                           p.url(pathEndSession),
-		"response_types_supported":                       []string{"code"},
+		"device_authorization_endpoint":                  p.url(pathDeviceAuthz),
+		"response_types_supported":                       p.responseTypesSupported(),
 		"response_modes_supported":                       []string{"query", "form_post"},
-		"grant_types_supported":                          []string{"authorization_code", "refresh_token"},
+		"grant_types_supported":                          p.grantsSupported(),
 		"subject_types_supported":                        []string{"public"},
 		"id_token_signing_alg_values_supported":          []string{alg},
 		"scopes_supported":                               scopesSupported(),
@@ -40,7 +41,11 @@ func (p *Provider) serveDiscovery(w http.ResponseWriter, r *http.Request) {
 		"request_parameter_supported":                    false,
 		"request_uri_parameter_supported":                false,
 		"claims_parameter_supported":                     false,
-	})
+	}
+	if p.cfg.Registration {
+		doc["registration_endpoint"] = p.url(pathRegister)
+	}
+	writeJSON(w, http.StatusOK, doc)
 }
 
 // scopesSupported are the scopes advertised in discovery; other requested

@@ -8,6 +8,16 @@
 // (RFC 7009) and introspection (RFC 7662). Hooks make it misbehave on
 // purpose, and counters tell a test what a client did.
 //
+// For the other grants a client lists them in Client.GrantTypes: client
+// credentials (RFC 6749 §4.4) and the device authorization grant (RFC 8628,
+// with a verification page at /device, or ApproveDevice and DenyDevice in a
+// test). Config.Registration turns on dynamic client registration (RFC 7591,
+// read-back per RFC 7592 §2.1). Loopback redirect URIs registered without a
+// port match any port (RFC 8252 §7.3). The legacy password grant and the
+// implicit and hybrid flows (form_post only) exist behind
+// Config.InsecurePasswordGrant and Config.InsecureImplicitAndHybrid, for
+// testing clients that must still support them.
+//
 // In a test:
 //
 //	srv, err := oidctest.NewServer(oidctest.Config{

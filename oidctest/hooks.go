@@ -16,6 +16,14 @@ const (
 	EndpointRevocation    Endpoint = "revocation"    // /revoke (RFC 7009)
 	EndpointEndSession    Endpoint = "end_session"   // /end_session (OIDC RP-Initiated Logout 1.0)
 	EndpointIntrospection Endpoint = "introspection" // /introspect (RFC 7662)
+	// EndpointDeviceAuthorization is /device_authorization (RFC 8628 §3.1).
+	EndpointDeviceAuthorization Endpoint = "device_authorization"
+	// EndpointDevice is the device verification page /device (RFC 8628 §3.3).
+	EndpointDevice Endpoint = "device"
+	// EndpointRegistration is /register and each registration_client_uri
+	// /register/{client_id} (RFC 7591 §3, RFC 7592 §2); Config.Registration
+	// enables it.
+	EndpointRegistration Endpoint = "registration"
 )
 
 // Hooks let a test make the provider misbehave. The zero value changes

@@ -8,6 +8,12 @@ import (
 // idToken builds and signs an ID token (OIDC Core §2) for g, bound to
 // accessToken by at_hash (§3.1.3.6). nonce is empty on refresh (§12.2).
 func (p *Provider) idToken(c Client, g *grant, accessToken, nonce string, now time.Time) (string, error) {
+	return p.idTokenWithHashes(c, g, nonce, now, map[string]string{"at_hash": accessToken})
+}
+
+// idTokenWithHashes builds and signs an ID token whose hash claims (at_hash,
+// c_hash: OIDC Core §3.3.2.11) bind the given values; empty ones are left out.
+func (p *Provider) idTokenWithHashes(c Client, g *grant, nonce string, now time.Time, hashes map[string]string) (string, error) {
 	h := p.currentHooks()
 	p.mu.Lock()
 	kr, cur := p.keys, p.keys.current
@@ -26,8 +32,12 @@ func (p *Provider) idToken(c Client, g *grant, accessToken, nonce string, now ti
 		"iat":       now.Unix(),
 		"auth_time": g.authTime.Unix(),
 		"sid":       g.sid,
-		"at_hash":   halfHash(accessToken, idTokenAlg(cur.alg, h)),
 	})
+	for claim, v := range hashes {
+		if v != "" {
+			claims[claim] = halfHash(v, idTokenAlg(cur.alg, h))
+		}
+	}
 	if nonce != "" {
 		claims["nonce"] = nonce
 	}

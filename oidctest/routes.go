@@ -15,6 +15,9 @@ const (
 	pathRevocation    = "/revoke"
 	pathEndSession    = "/end_session"
 	pathIntrospection = "/introspect"
+	pathDeviceAuthz   = "/device_authorization"
+	pathDevice        = "/device"
+	pathRegister      = "/register"
 )
 
 // endpointFor maps a path relative to the issuer to its endpoint.
@@ -36,6 +39,15 @@ func endpointFor(rel string) (Endpoint, bool) {
 		return EndpointEndSession, true
 	case pathIntrospection:
 		return EndpointIntrospection, true
+	case pathDeviceAuthz:
+		return EndpointDeviceAuthorization, true
+	case pathDevice:
+		return EndpointDevice, true
+	case pathRegister:
+		return EndpointRegistration, true
+	}
+	if id, ok := strings.CutPrefix(rel, pathRegister+"/"); ok && id != "" && !strings.Contains(id, "/") {
+		return EndpointRegistration, true // registration_client_uri (RFC 7592 §2)
 	}
 	return "", false
 }
@@ -100,6 +112,12 @@ func (p *Provider) handler(e Endpoint) http.HandlerFunc {
 		return p.serveRevocation
 	case EndpointIntrospection:
 		return p.serveIntrospection
+	case EndpointDeviceAuthorization:
+		return p.serveDeviceAuthorization
+	case EndpointDevice:
+		return p.serveDevice
+	case EndpointRegistration:
+		return p.serveRegistration
 	}
 	return p.serveEndSession
 }

@@ -59,6 +59,9 @@ type store struct {
 	codes   map[string]*authCode
 	access  map[string]*token
 	refresh map[string]*token
+	devices map[string]*deviceAuth   // by device_code (RFC 8628)
+	users   map[string]string        // user_code → device_code
+	regs    map[string]*registration // by client_id (RFC 7591, RFC 7592)
 	inserts int
 }
 
@@ -67,6 +70,9 @@ func newStore() *store {
 		codes:   make(map[string]*authCode),
 		access:  make(map[string]*token),
 		refresh: make(map[string]*token),
+		devices: make(map[string]*deviceAuth),
+		users:   make(map[string]string),
+		regs:    make(map[string]*registration),
 	}
 }
 
@@ -106,7 +112,8 @@ func (s *store) activeAccess(v string, now time.Time) (*token, bool) {
 // maybeSweep drops expired entries now and then, and keeps maps bounded.
 func (s *store) maybeSweep(now time.Time) {
 	s.inserts++
-	full := len(s.codes) >= maxEntries || len(s.access) >= maxEntries || len(s.refresh) >= maxEntries
+	full := len(s.codes) >= maxEntries || len(s.access) >= maxEntries || len(s.refresh) >= maxEntries ||
+		len(s.devices) >= maxEntries
 	if s.inserts%sweepEvery != 0 && !full {
 		return
 	}
@@ -114,6 +121,7 @@ func (s *store) maybeSweep(now time.Time) {
 	evict(s.codes)
 	evict(s.access)
 	evict(s.refresh)
+	s.evictDevices()
 }
 
 // sweep deletes every code and token that can no longer matter.
@@ -123,6 +131,7 @@ func (s *store) sweep(now time.Time) {
 			delete(s.codes, k)
 		}
 	}
+	s.sweepDevices(now)
 	for _, m := range []map[string]*token{s.access, s.refresh} {
 		for k, t := range m {
 			if !now.Before(t.exp) {

@@ -59,17 +59,29 @@ func (p *Provider) clientRequest(w http.ResponseWriter, r *http.Request) (url.Va
 	return form, c, true
 }
 
-// runGrant dispatches on grant_type.
+// runGrant dispatches on grant_type. The client must be allowed the grant
+// (Client.GrantTypes), else unauthorized_client (RFC 6749 §5.2).
 func (p *Provider) runGrant(c Client, form url.Values) (map[string]any, *oauthError) {
-	switch form.Get("grant_type") {
-	case "authorization_code":
-		return p.exchangeCode(c, form)
-	case "refresh_token":
-		return p.refresh(c, form)
-	case "":
+	gt := form.Get("grant_type")
+	switch {
+	case gt == "":
 		return nil, newError(codeInvalidRequest, "grant_type is missing")
+	case !slices.Contains(knownGrants, gt) || gt == grantImplicit || (gt == grantPassword && !p.cfg.InsecurePasswordGrant):
+		return nil, newError(codeUnsupportedGrantType, "unsupported grant_type")
+	case !c.allows(gt):
+		return nil, newError(codeUnauthorizedClient, "the client may not use this grant_type")
 	}
-	return nil, newError(codeUnsupportedGrantType, "grant_type must be authorization_code or refresh_token")
+	switch gt {
+	case grantAuthorizationCode:
+		return p.exchangeCode(c, form)
+	case grantRefreshToken:
+		return p.refresh(c, form)
+	case grantClientCredentials:
+		return p.clientCredentials(c, form)
+	case GrantDeviceCode:
+		return p.deviceToken(c, form)
+	}
+	return p.passwordGrant(c, form)
 }
 
 // exchangeCode redeems an authorization code (RFC 6749 §4.1.3).

@@ -26,6 +26,10 @@ func (p *Provider) serveUserInfo(w http.ResponseWriter, r *http.Request) {
 		bearerChallenge(w, codeInvalidToken, "the access token is unknown, expired or revoked")
 		return
 	}
+	if t.grant.subject == "" {
+		bearerChallenge(w, codeInvalidToken, "the access token belongs to a client, not a user")
+		return
+	}
 	u, ok := p.user(t.grant.subject)
 	if !ok {
 		u = User{Subject: t.grant.subject}
