@@ -86,3 +86,20 @@ func TestVerifyLogoutTokenNotAnIDToken(t *testing.T) {
 		t.Fatalf("a bad signature accepted: %v", err)
 	}
 }
+
+// FuzzVerifyLogoutToken: whatever a back-channel POST carries, verification
+// never panics, and accepts only a complete logout token.
+func FuzzVerifyLogoutToken(f *testing.F) {
+	op, c := newOP(f, oidctest.Hooks{})
+	valid, _ := op.LogoutToken("ada", "sid-1", nil)
+	f.Add(valid)
+	f.Add(valid[:len(valid)/2])
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJhZGEifQ.")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, raw string) {
+		lt, err := c.VerifyLogoutToken(context.Background(), raw)
+		if err == nil && (lt.ID == "" || lt.SessionID == "" && lt.Subject == "") {
+			t.Fatalf("accepted an incomplete logout token: %+v", lt)
+		}
+	})
+}

@@ -48,7 +48,7 @@ func realOPApp(t *testing.T, opt realop.Options, env ...string) (*realop.OP, *we
 	addr, release := reserveAddr(t)
 	base := "http://" + addr
 	opt.RedirectURIs = []string{base + "/callback/oidc"}
-	opt.PostLogoutURIs = []string{base + "/"}
+	opt.PostLogoutURIs = []string{base + "/logout/callback"}
 	op := realop.Start(t, opt) // binds a port of its own: not ours, still held
 	release()
 	app := startWebapp(t, addr, oidcEnv(op.Issuer, env...)...)
@@ -473,17 +473,23 @@ func TestWebappLogoutRealOP(t *testing.T) {
 	if !jwtPattern.MatchString(hint) {
 		t.Errorf("id_token_hint is not an ID token: %.20q", hint)
 	}
-	if got := q.Get("post_logout_redirect_uri"); got != app.URL+"/" {
-		t.Errorf("post_logout_redirect_uri = %q, want %q", got, app.URL+"/")
+	if got := q.Get("post_logout_redirect_uri"); got != app.URL+"/logout/callback" {
+		t.Errorf("post_logout_redirect_uri = %q, want %q", got, app.URL+"/logout/callback")
+	}
+	state := q.Get("state")
+	if len(state) < 43 {
+		t.Errorf("end-session request state = %q, want 256 random bits", state)
 	}
 	// The app's session is gone before the browser even reaches the OP.
 	requireSignedOut(t, hc, app)
 
 	back := op.EndSession(t, hc, endSession.String())
-	if got := back.Scheme + "://" + back.Host + back.Path; got != app.URL+"/" {
-		t.Fatalf("the OP sent the browser to %s after sign-out, want %s/", back, app.URL)
+	if got := back.Scheme + "://" + back.Host + back.Path; got != app.URL+"/logout/callback" || back.Query().Get("state") != state {
+		t.Fatalf("the OP sent the browser to %s after sign-out, want %s/logout/callback with the state", back, app.URL)
 	}
-	home := get(t, hc, back.String())
+	// The app checks the state, then lands the browser on its home page.
+	landing := redirectTo(t, get(t, hc, back.String()), http.StatusSeeOther, app.URL+"/")
+	home := get(t, hc, landing.String())
 	if home.status != http.StatusOK || !strings.Contains(home.body, `id="signin-oidc"`) || strings.Contains(home.body, `id="greeting"`) {
 		t.Fatalf("home page after sign-out: %d %.500s, want the sign-in button", home.status, home.body)
 	}

@@ -11,7 +11,7 @@
 //		}},
 //	})
 //	mux := http.NewServeMux()
-//	auth.Register(mux) // GET /login/{provider}, GET|POST /callback/{provider}, POST /logout
+//	auth.Register(mux) // GET /login/{provider}, GET|POST /callback/{provider}, POST /logout, GET /logout/callback, …
 //	mux.Handle("/account", auth.Require(accountPage))
 //
 // Handlers read the user with UserFrom(r.Context()) and call the provider's
@@ -43,6 +43,19 @@ type Paths struct {
 	// configured (a page with a button each); with one provider, its login
 	// route. Default "/".
 	LoginPage string
+	// LogoutCallback is the post_logout_redirect_uri: the provider sends
+	// the browser back here after RP-initiated logout, with the state
+	// /logout sent, which it checks before going on to AfterLogout. Register
+	// BaseURL + "/logout/callback" with the provider. Default
+	// "/logout/callback".
+	LogoutCallback string
+	// BackChannelLogout + provider name is the backchannel_logout_uri to
+	// register (OpenID Connect Back-Channel Logout 1.0); it is served when
+	// the Store is a session.ServerStore. Default "/logout/backchannel/".
+	BackChannelLogout string
+	// FrontChannelLogout + provider name is the frontchannel_logout_uri
+	// (OpenID Connect Front-Channel Logout 1.0). Default "/logout/frontchannel/".
+	FrontChannelLogout string
 }
 
 // Config configures Auth. BaseURL, Providers and Keys (or Store and Flows)
@@ -55,7 +68,10 @@ type Config struct {
 	Providers []client.Provider
 	// Keys seal cookies: 32 bytes or more each; the first seals, all open.
 	Keys [][]byte
-	// Store keeps sessions; default a CookieStore on Keys.
+	// Store keeps sessions; default a CookieStore on Keys. A
+	// session.ServerStore (session.MemoryStore, session.RedisStore) also
+	// gives refreshes that run once across instances, logout that ends a
+	// session ID for good, and back-channel logout.
 	Store session.Store
 	// Flows keeps pending logins; default sealed cookies on Keys.
 	Flows session.FlowStore
@@ -83,6 +99,7 @@ type Auth struct {
 	clients   map[string]*client.Client
 	order     []string
 	store     session.Store
+	server    session.ServerStore // store, when it is one; else nil
 	flows     session.FlowStore
 	log       *slog.Logger
 	refresher *refresher
@@ -127,7 +144,8 @@ func withDefaults(cfg Config) Config {
 		v string
 	}{
 		{&p.Login, "/login/"}, {&p.Callback, "/callback/"}, {&p.Logout, "/logout"},
-		{&p.AfterLogin, "/"}, {&p.AfterLogout, "/"}, {&p.LoginPage, "/"},
+		{&p.AfterLogin, "/"}, {&p.AfterLogout, "/"}, {&p.LoginPage, "/"}, {&p.LogoutCallback, "/logout/callback"},
+		{&p.BackChannelLogout, "/logout/backchannel/"}, {&p.FrontChannelLogout, "/logout/frontchannel/"},
 	} {
 		if *d.f == "" {
 			*d.f = d.v
@@ -163,6 +181,7 @@ func (a *Auth) buildStores() error {
 		}
 		a.store = s
 	}
+	a.server, _ = a.store.(session.ServerStore)
 	if a.flows == nil {
 		f, err := session.NewCookieFlows(a.cfg.Keys, opts, 0, a.cfg.Now)
 		if err != nil {

@@ -34,6 +34,8 @@ func classify(err error) *Error {
 	var ce *client.CallbackError
 	var pe *client.ProviderError
 	switch {
+	case errors.Is(err, session.ErrUnavailable):
+		return &Error{http.StatusServiceUnavailable, "Sign-in is unavailable for a moment. Please try again shortly.", err}
 	case errors.As(err, &ce) && ce.Code == "access_denied":
 		return &Error{http.StatusForbidden, "Sign-in was cancelled.", err}
 	case errors.As(err, &ce):
@@ -98,6 +100,9 @@ func DefaultErrorHandler(w http.ResponseWriter, r *http.Request, e *Error) {
 // configured handler.
 func (a *Auth) fail(w http.ResponseWriter, r *http.Request, what string, err error) {
 	e := classify(err)
+	if e.Status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "5")
+	}
 	a.log.LogAttrs(r.Context(), levelFor(e.Status), "loginkit: "+what+" failed",
 		attrStatus(e.Status), attrErr(err), attrPath(r))
 	a.cfg.ErrorHandler(w, r, e)

@@ -101,7 +101,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Users: []oidctest.User{{Subject: "ada", Email: "ada@example.com", EmailVerified: true, Name: "Ada Lovelace"}},
 		Clients: []oidctest.Client{{ID: "app", Secret: "app-secret",
 			RedirectURIs:           []string{e.app.URL + "/callback/test"},
-			PostLogoutRedirectURIs: []string{e.app.URL + "/"}}},
+			PostLogoutRedirectURIs: []string{e.app.URL + "/", e.app.URL + "/logout/callback"}}},
 		AutoApprove: "ada",
 		Now:         e.clock.Now,
 	}

@@ -46,11 +46,16 @@ func TestHappyPath(t *testing.T) {
 		t.Fatalf("logout: status %d location %v", p.status, p.loc)
 	}
 	q := p.loc.Query()
-	if q.Get("id_token_hint") == "" || q.Get("post_logout_redirect_uri") != e.app.URL+"/" || q.Get("client_id") != "app" {
+	if q.Get("id_token_hint") == "" || q.Get("post_logout_redirect_uri") != e.app.URL+"/logout/callback" ||
+		q.Get("client_id") != "app" || len(q.Get("state")) < 43 {
 		t.Fatalf("end_session parameters: %v", q)
 	}
-	if p := b.get(p.loc.String()); p.status != http.StatusFound || p.loc.String() != e.app.URL+"/" {
+	p = b.get(p.loc.String())
+	if p.status != http.StatusFound || p.loc == nil || p.loc.Path != "/logout/callback" || p.loc.Query().Get("state") != q.Get("state") {
 		t.Fatalf("end_session: status %d location %v body %q", p.status, p.loc, p.body)
+	}
+	if p := b.get(p.loc.String()); p.status != http.StatusSeeOther || p.loc.String() != e.app.URL+"/" {
+		t.Fatalf("logout callback: status %d location %v body %q", p.status, p.loc, p.body)
 	}
 	if p := b.get(e.app.URL + "/private"); p.status != http.StatusFound {
 		t.Fatalf("after logout /private: status %d", p.status)

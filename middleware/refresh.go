@@ -51,7 +51,9 @@ func tokenKey(refreshToken string) string {
 // refresh returns tokens that replace t, refreshing at most once per refresh
 // token. Waiters stop at their own context's end; the refresh itself runs to
 // its own timeout so that one impatient request cannot fail the others.
-func (f *refresher) refresh(ctx context.Context, c *client.Client, t client.Tokens, sub string) (*client.Tokens, error) {
+// With a server-side store, sessionID names the session, and the refresh
+// runs once across instances too (see refreshShared).
+func (f *refresher) refresh(ctx context.Context, c *client.Client, t client.Tokens, sub, sessionID string) (*client.Tokens, error) {
 	key := tokenKey(t.RefreshToken)
 	now := f.a.cfg.Now()
 	f.mu.Lock()
@@ -73,7 +75,7 @@ func (f *refresher) refresh(ctx context.Context, c *client.Client, t client.Toke
 	if !running {
 		call = &refreshCall{done: make(chan struct{})}
 		f.calls[key] = call
-		go f.run(context.WithoutCancel(ctx), c, t, sub, key, call)
+		go f.run(context.WithoutCancel(ctx), c, t, sub, sessionID, key, call)
 	}
 	f.mu.Unlock()
 	select {
@@ -84,8 +86,12 @@ func (f *refresher) refresh(ctx context.Context, c *client.Client, t client.Toke
 	}
 }
 
-func (f *refresher) run(ctx context.Context, c *client.Client, t client.Tokens, sub, key string, call *refreshCall) {
-	call.tokens, call.err = c.Refresh(ctx, &t, sub)
+func (f *refresher) run(ctx context.Context, c *client.Client, t client.Tokens, sub, sessionID, key string, call *refreshCall) {
+	if f.a.server != nil && sessionID != "" {
+		call.tokens, call.err = f.a.refreshShared(ctx, c, t, sub, sessionID)
+	} else {
+		call.tokens, call.err = c.Refresh(ctx, &t, sub)
+	}
 	now := f.a.cfg.Now()
 	f.mu.Lock()
 	delete(f.calls, key)
@@ -105,7 +111,8 @@ func (f *refresher) run(ctx context.Context, c *client.Client, t client.Tokens, 
 // token expires within RefreshAhead. A refresh is saved back to the session
 // (for the cookie store, as cookies on w: call Tokens before writing the
 // response). When the provider answers invalid_grant the session is deleted
-// and the error is ErrSessionEnded.
+// and the error is ErrSessionEnded. With a session.ServerStore the refresh
+// happens once across every instance sharing the store.
 func (a *Auth) Tokens(w http.ResponseWriter, r *http.Request) (client.Tokens, error) {
 	s, ok := SessionFrom(r.Context())
 	if !ok {
@@ -135,10 +142,17 @@ func (a *Auth) refreshSession(w http.ResponseWriter, r *http.Request, s *session
 		}
 		return t, nil
 	}
-	nt, err := a.refresher.refresh(r.Context(), c, t, s.User.Subject)
-	if errors.Is(err, client.ErrInvalidGrant) {
+	var id string
+	if a.server != nil {
+		id = s.ID
+	}
+	nt, err := a.refresher.refresh(r.Context(), c, t, s.User.Subject, id)
+	if errors.Is(err, client.ErrInvalidGrant) || errors.Is(err, ErrSessionEnded) {
 		a.log.LogAttrs(r.Context(), levelFor(401), "loginkit: refresh refused; session ended", attrErr(err), attrProvider(c.Name()))
 		_ = a.store.Delete(w, r)
+		if errors.Is(err, ErrSessionEnded) {
+			return client.Tokens{}, err
+		}
 		return client.Tokens{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
 	}
 	if err != nil {
@@ -147,6 +161,9 @@ func (a *Auth) refreshSession(w http.ResponseWriter, r *http.Request, s *session
 	}
 	if err := s.SetTokens(*nt); err != nil {
 		return client.Tokens{}, err
+	}
+	if a.server != nil {
+		return *nt, nil // refreshShared saved them, once
 	}
 	if err := a.store.Save(w, r, s); err != nil {
 		a.log.LogAttrs(r.Context(), levelFor(500), "loginkit: saving refreshed tokens failed", attrErr(err))

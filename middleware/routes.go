@@ -1,6 +1,7 @@
 package middleware
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strings"
@@ -9,13 +10,20 @@ import (
 	"github.com/loginkit/loginkit/session"
 )
 
-// Register adds the login, callback and logout routes to mux.
+// Register adds the login, callback and logout routes to mux: the logout
+// callback, front-channel logout and, with a session.ServerStore,
+// back-channel logout.
 func (a *Auth) Register(mux *http.ServeMux) {
 	p := a.cfg.Paths
 	mux.HandleFunc("GET "+p.Login+"{provider}", a.login)
 	mux.HandleFunc("GET "+p.Callback+"{provider}", a.callback)
 	mux.HandleFunc("POST "+p.Callback+"{provider}", a.callback)
 	mux.HandleFunc("POST "+p.Logout, a.logout)
+	mux.HandleFunc("GET "+p.LogoutCallback, a.logoutCallback)
+	mux.HandleFunc("GET "+p.FrontChannelLogout+"{provider}", a.frontChannelLogout)
+	if a.server != nil {
+		mux.HandleFunc("POST "+p.BackChannelLogout+"{provider}", a.backChannelLogout)
+	}
 }
 
 // Handler serves the routes of Register, for routers other than ServeMux:
@@ -100,39 +108,33 @@ func (a *Auth) callback(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, flow.ReturnTo, http.StatusSeeOther)
 }
 
-// logout ends the session: POST /logout. It revokes the refresh token where
-// the provider allows, deletes the session and, when the provider has an
-// end_session_endpoint, sends the browser there (OpenID Connect RP-Initiated
-// Logout 1.0).
+// logout ends the session: POST /logout. It deletes the session (with a
+// server-side store its ID never works again), revokes the refresh token
+// where the provider allows (RFC 7009) and, when the provider has an
+// end_session_endpoint, sends the browser there with state (OpenID Connect
+// RP-Initiated Logout 1.0), to come back to the logout callback. When the
+// store cannot be reached nothing is ended and the answer is 503, so the
+// user does not believe they signed out.
 func (a *Auth) logout(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !a.sameOrigin(r) {
 		a.cfg.ErrorHandler(w, r, &Error{Status: http.StatusForbidden, Message: "Sign-out must come from this site."})
 		return
 	}
+	s, err := a.store.Load(r)
+	if err != nil && !errors.Is(err, session.ErrNoSession) {
+		a.fail(w, r, "logout", err)
+		return
+	}
+	if err := a.store.Delete(w, r); err != nil {
+		a.fail(w, r, "logout", err)
+		return
+	}
 	target := a.cfg.Paths.AfterLogout
-	if s, err := a.store.Load(r); err == nil {
-		target = a.endProviderSession(r, s, target)
+	if s != nil {
+		target = a.endProviderSession(w, r, s, target)
 	}
-	_ = a.store.Delete(w, r)
 	http.Redirect(w, r, target, http.StatusSeeOther)
-}
-
-func (a *Auth) endProviderSession(r *http.Request, s *session.Session, fallback string) string {
-	c := a.clients[s.User.Provider]
-	t, err := s.Tokens()
-	if c == nil || err != nil {
-		return fallback
-	}
-	if t.RefreshToken != "" {
-		if err := c.Revoke(r.Context(), t.RefreshToken, "refresh_token"); err != nil && !isUnsupported(err) {
-			a.log.LogAttrs(r.Context(), levelFor(502), "loginkit: revocation failed", attrErr(err), attrProvider(c.Name()))
-		}
-	}
-	if u := c.EndSessionURL(r.Context(), t.IDToken, a.absolute(a.cfg.Paths.AfterLogout), ""); u != "" {
-		return u
-	}
-	return fallback
 }
 
 // sameOrigin refuses cross-site state-changing requests (logout CSRF): the

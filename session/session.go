@@ -9,6 +9,13 @@
 //	store, err := session.NewCookieStore(session.CookieConfig{Keys: [][]byte{key}, Secure: true})
 //	s, err := store.Load(r)            // session.ErrNoSession when signed out
 //	tokens, err := s.Tokens()          // decrypted on first use
+//
+// MemoryStore (one process) and RedisStore (any number of instances) keep
+// sessions on the server, sealed with the same keys, and put only an opaque
+// session ID in the cookie; as ServerStores they also lock a session for a
+// refresh and end sessions by user or by provider session (back-channel
+// logout). A store that cannot be reached answers ErrUnavailable, never
+// ErrNoSession. Package storetest is the suite every store passes.
 package session
 
 import (

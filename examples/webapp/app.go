@@ -14,6 +14,7 @@ import (
 	"github.com/loginkit/loginkit/internal/randx"
 	"github.com/loginkit/loginkit/middleware"
 	"github.com/loginkit/loginkit/oidctest"
+	"github.com/loginkit/loginkit/session"
 )
 
 // demoPath is where the built-in demo provider is served.
@@ -23,6 +24,7 @@ type app struct {
 	http.Handler
 	auth  *middleware.Auth
 	ready atomic.Bool
+	close func() // releases the session store, after the server stopped
 }
 
 func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
@@ -38,8 +40,15 @@ func newApp(ctx context.Context, cfg *config, log *slog.Logger) (*app, error) {
 		providers = []client.Provider{p}
 		log.Info("no provider configured: serving the demo OpenID Provider", "issuer", p.Issuer)
 	}
-	auth, err := middleware.New(middleware.Config{BaseURL: cfg.BaseURL, Providers: providers, Keys: cfg.Keys, Logger: log, RefreshAhead: cfg.RefreshAhead})
+	store, closeStore, err := openStore(ctx, cfg, log)
 	if err != nil {
+		return nil, err
+	}
+	a.close = closeStore
+	auth, err := middleware.New(middleware.Config{BaseURL: cfg.BaseURL, Providers: providers, Keys: cfg.Keys, Store: store,
+		Logger: log, RefreshAhead: cfg.RefreshAhead})
+	if err != nil {
+		closeStore()
 		return nil, err
 	}
 	a.auth = auth
@@ -65,7 +74,7 @@ func demoProvider(baseURL string) (*oidctest.Provider, client.Provider, error) {
 		Clients: []oidctest.Client{{
 			ID: "loginkit-demo", Secret: secret,
 			RedirectURIs:           []string{baseURL + "/callback/demo"},
-			PostLogoutRedirectURIs: []string{baseURL + "/"},
+			PostLogoutRedirectURIs: []string{baseURL + "/logout/callback"},
 		}},
 	})
 	if err != nil {
@@ -120,6 +129,9 @@ func (a *app) profile(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.Is(err, middleware.ErrSessionEnded):
 		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "your session has ended; please sign in again"})
+	case errors.Is(err, session.ErrUnavailable):
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "sessions are unavailable for a moment; please try again"})
 	case err != nil:
 		writeJSON(w, http.StatusBadGateway, map[string]string{"error": "the provider did not answer"})
 	case status == http.StatusUnauthorized:

@@ -117,8 +117,13 @@ func TestDemoEndToEnd(t *testing.T) {
 	if resp.StatusCode != 303 || !strings.HasPrefix(end, base+"/demo-op/end_session?") {
 		t.Fatalf("logout: %d %q", resp.StatusCode, end)
 	}
-	if resp, _ = c.do("GET", end, nil, nil); resp.Header.Get("Location") != base+"/" {
-		t.Fatalf("end_session: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+	resp, _ = c.do("GET", end, nil, nil)
+	back := resp.Header.Get("Location")
+	if !strings.HasPrefix(back, base+"/logout/callback?state=") {
+		t.Fatalf("end_session: %d %q", resp.StatusCode, back)
+	}
+	if resp, _ = c.do("GET", back, nil, nil); resp.Header.Get("Location") != "/" {
+		t.Fatalf("logout callback: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
 	if resp, body = c.do("GET", base+"/me", nil, map[string]string{"Accept": "application/json"}); resp.StatusCode != 401 || !strings.Contains(body, "error") {
 		t.Fatalf("/me after logout: %d %s", resp.StatusCode, body)

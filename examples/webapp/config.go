@@ -42,11 +42,8 @@ func loadConfig(getenv func(string) string, log *slog.Logger) (*config, error) {
 			return nil, fmt.Errorf("LOGINKIT_REFRESH_AHEAD=%q: want a positive duration such as 30s", v)
 		}
 	}
-	switch {
-	case c.Store == "" || c.Store == "cookie":
-		c.Store = "cookie"
-	default:
-		return nil, fmt.Errorf("LOGINKIT_SESSION_STORE=%q: only \"cookie\" is supported in this version", c.Store)
+	if c.Store, err = storeSetting(c.Store); err != nil {
+		return nil, err
 	}
 	if c.Providers, err = presetProviders(getenv, c.BaseURL); err != nil {
 		return nil, err

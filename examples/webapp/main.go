@@ -20,10 +20,13 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	redis.SetLogger(redisLog{log})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ready := func(url string) { fmt.Fprintf(os.Stdout, "loginkit demo listening on %s\n", url) }
@@ -52,6 +55,7 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 		ln.Close()
 		return err
 	}
+	defer app.close() // runs after srv.Shutdown below
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

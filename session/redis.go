@@ -1,0 +1,233 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+)
+
+// RedisConfig configures a RedisStore.
+type RedisConfig struct {
+	// Client is the Redis connection; NewRedisClient makes one with suitable
+	// timeouts. One Redis server (or a Sentinel-managed primary): the
+	// scripts touch a session and its indexes together, which Redis Cluster
+	// allows only within one hash slot (a Prefix such as "{loginkit}:").
+	Client redis.Scripter
+	// Keys seal the session ID cookie and the records at rest: 32 bytes or
+	// more each; the first seals, all open, so a key rotates by being put
+	// first. Every instance sharing the store needs the same keys.
+	Keys [][]byte
+	CookieOptions
+	// Prefix starts every key the store writes; default "loginkit:".
+	Prefix string
+	// IdleTimeout ends a session unused this long; default 24 hours. The
+	// absolute end is the session's Expires.
+	IdleTimeout time.Duration
+	// Timeout bounds each call to Redis; default 2 seconds. A call that
+	// fails or times out is ErrUnavailable.
+	Timeout time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// RedisStore keeps sessions in Redis so that any number of app instances
+// share them. The browser's cookie holds only the session's random 256-bit
+// ID, sealed; Redis holds, under a hash of that ID, the identity and the
+// tokens sealed with Keys (AES-256-GCM), so neither a stolen cookie jar nor
+// a copy of Redis alone yields a usable token. Sessions expire after
+// IdleTimeout unused and at their absolute end; indexes by user and by the
+// provider's session ID serve back-channel logout. Lock (SET NX PX, released
+// by a token-checked script) lets instances refresh a session once.
+type RedisStore struct {
+	*serverStore
+	rb *redisBackend
+}
+
+var _ ServerStore = (*RedisStore)(nil)
+
+// NewRedisStore validates cfg and returns the store. It makes no network
+// call; Ping checks the connection.
+func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
+	if cfg.Client == nil {
+		return nil, errors.New("loginkit/session: RedisConfig.Client is nil")
+	}
+	if cfg.Prefix == "" {
+		cfg.Prefix = "loginkit:"
+	}
+	rb := &redisBackend{c: cfg.Client, prefix: cfg.Prefix}
+	st, err := newServerStore(rb, serverConfig{keys: cfg.Keys, opts: cfg.CookieOptions, idle: cfg.IdleTimeout,
+		timeout: cfg.Timeout, now: cfg.Now})
+	if err != nil {
+		return nil, err
+	}
+	return &RedisStore{serverStore: st, rb: rb}, nil
+}
+
+// Ping checks that Redis answers, e.g. at startup.
+func (s *RedisStore) Ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	return unavailable(s.rb.c.Eval(ctx, "return 1", nil).Err())
+}
+
+// NewRedisClient connects to a redis:// or rediss:// URL
+// ("redis://host:port/db") with timeouts fit for a session store: a call
+// fails within about a second when Redis is down rather than holding the
+// request, and the client reconnects by itself when Redis is back.
+func NewRedisClient(url string) (*redis.Client, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("loginkit/session: Redis URL: %w", err)
+	}
+	opt.DialTimeout, opt.ReadTimeout, opt.WriteTimeout = time.Second, time.Second, time.Second
+	opt.PoolTimeout = 2 * time.Second
+	opt.MaxRetries, opt.DialerRetries = 1, 1
+	opt.ContextTimeoutEnabled = true
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	return redis.NewClient(opt), nil
+}
+
+// redisBackend keeps records as hashes: i (sealed identity), t (sealed
+// tokens), e (absolute end, Unix ms), a (last use, Unix ms), x (the index
+// keys). The app's clock, not Redis's, decides expiry, so instances agree;
+// Redis TTLs only reclaim the memory.
+type redisBackend struct {
+	c      redis.Scripter
+	prefix string
+}
+
+// unavailable wraps every Redis failure as ErrUnavailable.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+func ms(t time.Time) int64                  { return t.UnixMilli() }
+func msd(d time.Duration) int64             { return max(d.Milliseconds(), 1) }
+func (b *redisBackend) k(key string) string { return b.prefix + key }
+
+// getScript returns a live session's sealed identity and tokens and marks
+// it used; an expired one is deleted, with its index entries.
+var getScript = redis.NewScript(`
+local v = redis.call('HMGET', KEYS[1], 'i', 't', 'e', 'a', 'x')
+if not v[1] then return false end
+local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
+local e, a = tonumber(v[3]), tonumber(v[4])
+if not e or not a or now >= e or now - a >= idle then
+  redis.call('DEL', KEYS[1])
+  if v[5] then for ix in string.gmatch(v[5], '%S+') do redis.call('SREM', ix, KEYS[1]) end end
+  return false
+end
+if now > a then redis.call('HSET', KEYS[1], 'a', ARGV[1]) end
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(e - now, idle)))
+return {v[1], v[2]}`)
+
+func (b *redisBackend) get(ctx context.Context, key string, now time.Time, idle time.Duration) (record, error) {
+	v, err := getScript.Run(ctx, b.c, []string{b.k(key)}, ms(now), msd(idle)).StringSlice()
+	if errors.Is(err, redis.Nil) {
+		return record{}, ErrNoSession
+	}
+	if err != nil {
+		return record{}, unavailable(err)
+	}
+	if len(v) != 2 {
+		return record{}, ErrNoSession
+	}
+	return record{identity: v[0], secrets: v[1]}, nil
+}
+
+// putScript: KEYS[1] the session, KEYS[2…] its indexes. ARGV: create (1/0),
+// identity, tokens, end, now, the session's TTL, the indexes' TTL, the
+// index list.
+var putScript = redis.NewScript(`
+local exists = redis.call('EXISTS', KEYS[1]) == 1
+if (ARGV[1] == '1') == exists then return 0 end
+if exists then
+  local old = redis.call('HGET', KEYS[1], 'x')
+  if old then for ix in string.gmatch(old, '%S+') do redis.call('SREM', ix, KEYS[1]) end end
+end
+redis.call('HSET', KEYS[1], 'i', ARGV[2], 't', ARGV[3], 'e', ARGV[4], 'a', ARGV[5], 'x', ARGV[8])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+local ttl = tonumber(ARGV[7])
+for n = 2, #KEYS do
+  redis.call('SADD', KEYS[n], KEYS[1])
+  if redis.call('PTTL', KEYS[n]) < ttl then redis.call('PEXPIRE', KEYS[n], ttl) end
+end
+return 1`)
+
+func (b *redisBackend) put(ctx context.Context, key string, rec record, create bool, now time.Time, idle time.Duration) (bool, error) {
+	keys := make([]string, 0, 1+len(rec.indexes))
+	keys = append(keys, b.k(key))
+	for _, ix := range rec.indexes {
+		keys = append(keys, b.k(ix))
+	}
+	life := rec.expires.Sub(now)
+	c := "0"
+	if create {
+		c = "1"
+	}
+	n, err := putScript.Run(ctx, b.c, keys, c, rec.identity, rec.secrets, ms(rec.expires), ms(now),
+		msd(min(life, idle)), msd(life), strings.Join(keys[1:], " ")).Int()
+	if err != nil {
+		return false, unavailable(err)
+	}
+	return n == 1, nil
+}
+
+var delScript = redis.NewScript(`
+local x = redis.call('HGET', KEYS[1], 'x')
+local n = redis.call('DEL', KEYS[1])
+if x then for ix in string.gmatch(x, '%S+') do redis.call('SREM', ix, KEYS[1]) end end
+return n`)
+
+func (b *redisBackend) del(ctx context.Context, key string) error {
+	return unavailable(delScript.Run(ctx, b.c, []string{b.k(key)}).Err())
+}
+
+// delIndexScript deletes every session an index lists, unlisting each from
+// its other indexes, then the index.
+var delIndexScript = redis.NewScript(`
+local n = 0
+for _, s in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local x = redis.call('HGET', s, 'x')
+  n = n + redis.call('DEL', s)
+  if x then for ix in string.gmatch(x, '%S+') do
+    if ix ~= KEYS[1] then redis.call('SREM', ix, s) end
+  end end
+end
+redis.call('DEL', KEYS[1])
+return n`)
+
+func (b *redisBackend) delIndex(ctx context.Context, index string) (int, error) {
+	n, err := delIndexScript.Run(ctx, b.c, []string{b.k(index)}).Int()
+	return n, unavailable(err)
+}
+
+var lockScript = redis.NewScript(`return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`)
+
+func (b *redisBackend) lock(ctx context.Context, key, token string, ttl time.Duration) (bool, error) {
+	n, err := lockScript.Run(ctx, b.c, []string{b.k(key)}, token, msd(ttl)).Int()
+	return n == 1, unavailable(err)
+}
+
+// unlockScript deletes the lock only while it still holds this taker's token.
+var unlockScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`)
+
+func (b *redisBackend) unlock(ctx context.Context, key, token string) error {
+	return unavailable(unlockScript.Run(ctx, b.c, []string{b.k(key)}, token).Err())
+}
+
+func (b *redisBackend) once(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	n, err := lockScript.Run(ctx, b.c, []string{b.k(key)}, strconv.Itoa(1), msd(ttl)).Int()
+	return n == 1, unavailable(err)
+}
