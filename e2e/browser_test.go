@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/loginkit/loginkit/e2e/internal/realop"
+	"github.com/loginkit/loginkit/internal/procio"
 )
 
 const (
@@ -48,7 +49,7 @@ func chromiumPath(t *testing.T) string {
 func newChrome(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath(t)
-	output := &lockedBuffer{}
+	output := &procio.Buffer{}
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
 		chromedp.Headless,

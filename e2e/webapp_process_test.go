@@ -4,7 +4,6 @@ package e2e_test
 // way a newcomer runs it: configured only through its documented environment.
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -20,6 +19,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loginkit/loginkit/internal/procio"
 )
 
 const (
@@ -118,7 +119,7 @@ type webapp struct {
 	URL string // http://127.0.0.1:PORT, no trailing slash
 
 	cmd     *exec.Cmd
-	stderr  *lockedBuffer
+	stderr  *procio.Buffer
 	exited  chan struct{}
 	waitErr error
 
@@ -144,10 +145,10 @@ func startWebapp(t *testing.T, addr string, env ...string) *webapp {
 	}, env...)
 	cmd.WaitDelay = webappStopGrace
 	setParentDeathSignal(cmd)
-	app := &webapp{cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan struct{})}
+	app := &webapp{cmd: cmd, stderr: &procio.Buffer{}, exited: make(chan struct{})}
 	cmd.Stderr = app.stderr
 	listening := make(chan string, 1)
-	cmd.Stdout = &lineWriter{fn: func(line string) {
+	cmd.Stdout = &procio.LineWriter{Fn: func(line string) {
 		if u, ok := strings.CutPrefix(line, listeningPrefix); ok {
 			select {
 			case listening <- strings.TrimSpace(u):
@@ -293,44 +294,4 @@ func skipOrFail(t *testing.T, msg string) {
 		t.Fatal(msg)
 	}
 	t.Skip(msg)
-}
-
-// lineWriter calls fn with each complete line written to it.
-type lineWriter struct {
-	mu  sync.Mutex
-	buf []byte
-	fn  func(string)
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			return len(p), nil
-		}
-		line := strings.TrimSuffix(string(w.buf[:i]), "\r")
-		w.buf = w.buf[i+1:]
-		w.fn(line)
-	}
-}
-
-// lockedBuffer is a bytes.Buffer safe for concurrent use.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -26,6 +26,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/loginkit/loginkit/internal/procio"
 	"github.com/redis/go-redis/v9"
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
@@ -164,7 +165,7 @@ func (s *Server) start() error {
 		"--daemonize", "no", "--loglevel", "warning", "--logfile", "")
 	cmd.Dir = s.dir
 	setParentDeathSignal(cmd)
-	out := &syncBuffer{}
+	out := &procio.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return err
@@ -246,24 +247,4 @@ func freePort() (int, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.b.Len() < 64<<10 {
-		b.b.Write(p)
-	}
-	return len(p), nil
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

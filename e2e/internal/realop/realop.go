@@ -10,7 +10,6 @@
 package realop
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -29,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/loginkit/loginkit/internal/procio"
 )
 
 // The clients server.mjs registers by default (unless Options.Env sets OP_CLIENTS).
@@ -78,7 +79,7 @@ type OP struct {
 	// HTTPClient is the client that GrantCount and ResetCounts use.
 	HTTPClient *http.Client
 
-	stderr   *syncBuffer
+	stderr   *procio.Buffer
 	stopOnce sync.Once
 	stop     func()
 }
@@ -118,7 +119,7 @@ func Start(t testing.TB, opt Options) *OP {
 	cmd.Dir = dir
 	cmd.Env = env
 	cmd.WaitDelay = stopGrace
-	stderr := &syncBuffer{}
+	stderr := &procio.Buffer{}
 	cmd.Stderr = stderr
 	// The server exits when this pipe closes, so a test binary that dies
 	// without running its cleanups does not leave it behind.
@@ -128,7 +129,7 @@ func Start(t testing.TB, opt Options) *OP {
 	}
 	ready := make(chan string, 1)
 	readySent := false
-	cmd.Stdout = &lineWriter{fn: func(line string) {
+	cmd.Stdout = &procio.LineWriter{Fn: func(line string) {
 		// Called from exec's copying goroutine only.
 		if !readySent && strings.HasPrefix(line, "READY ") {
 			readySent = true
@@ -381,45 +382,4 @@ func lockPath(dir string) string {
 	}
 	sum := sha256.Sum256([]byte(dir))
 	return filepath.Join(os.TempDir(), "loginkit-realop-npm-"+hex.EncodeToString(sum[:8])+".lock")
-}
-
-// lineWriter calls fn with each complete line written to it.
-type lineWriter struct {
-	mu  sync.Mutex
-	buf []byte
-	fn  func(string)
-}
-
-func (w *lineWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf = append(w.buf, p...)
-	for {
-		i := bytes.IndexByte(w.buf, '\n')
-		if i < 0 {
-			break
-		}
-		line := strings.TrimSuffix(string(w.buf[:i]), "\r")
-		w.buf = w.buf[i+1:]
-		w.fn(line)
-	}
-	return len(p), nil
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
