@@ -32,4 +32,4 @@ fuzz:
 	done
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 5 ./session/ ./middleware/ ./client/
+	GO=$(GO) ./scripts/bench.sh

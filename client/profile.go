@@ -13,7 +13,8 @@ import (
 
 // identify turns a token response into a verified User: the ID token for
 // OpenID Connect providers, then the profile (userinfo, or the provider's own
-// API), whose subject must match (OpenID Connect Core §5.3.2).
+// API), whose subject must match (OpenID Connect Core §5.3.2). With
+// ProfileFromIDToken, or without a userinfo endpoint, the ID token is all.
 func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce string) (*User, error) {
 	var u *User
 	var sub string // the ID token's sub, which the profile must repeat
@@ -27,7 +28,7 @@ func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce str
 		}
 		u, sub = idt.user(), idt.Subject
 	}
-	if c.p.Profile == nil && m.UserInfoURL == "" {
+	if c.p.Profile == nil && (m.UserInfoURL == "" || c.p.ProfileFromIDToken) {
 		if u == nil {
 			return nil, fmt.Errorf("%w: no way to fetch a profile", ErrProfile)
 		}

@@ -66,6 +66,12 @@ type Provider struct {
 	// userinfo endpoint, mapped with Claims.
 	Profile ProfileFunc
 	Claims  ClaimMap // default StandardClaims
+	// ProfileFromIDToken builds the User from the verified ID token's
+	// claims alone and skips the userinfo request, so that a login asks the
+	// provider one thing: the token request. For OpenID Connect providers
+	// whose ID tokens carry the profile claims (OpenID Connect Core §5.4
+	// lets them); User.Raw is then the ID token's payload. Not with Profile.
+	ProfileFromIDToken bool
 
 	// IDTokenAlgs limits the ID token signature algorithms; default: what
 	// discovery lists, minus "none" and HMAC, else RS256.
@@ -109,6 +115,8 @@ func (p *Provider) validate() error {
 		return fmt.Errorf("%w: %s: plain OAuth2 needs UserInfoURL or Profile", ErrInvalidConfig, p.Name)
 	case p.ClientSecret != "" && p.ClientSecretFunc != nil:
 		return fmt.Errorf("%w: %s: set ClientSecret or ClientSecretFunc, not both", ErrInvalidConfig, p.Name)
+	case p.ProfileFromIDToken && (!p.IsOIDC() || p.Profile != nil):
+		return fmt.Errorf("%w: %s: ProfileFromIDToken needs an Issuer and no Profile", ErrInvalidConfig, p.Name)
 	case p.DiscoveryIssuer != "" && p.ValidateIssuer == nil:
 		return fmt.Errorf("%w: %s: DiscoveryIssuer needs ValidateIssuer", ErrInvalidConfig, p.Name)
 	case p.ResponseMode != "" && p.ResponseMode != "query" && p.ResponseMode != "form_post":

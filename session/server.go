@@ -93,6 +93,7 @@ type serverStore struct {
 	nameAD  []byte
 	idle    time.Duration
 	timeout time.Duration
+	local   bool // the backend is this process's memory: no call to time out
 	now     func() time.Time
 }
 
@@ -130,8 +131,9 @@ func newServerStore(be backend, c serverConfig) (*serverStore, error) {
 		c.now = time.Now
 	}
 	name := c.opts.name("")
+	_, local := be.(*memBackend)
 	return &serverStore{be: be, sealer: sealer, idSeal: idSeal, opts: c.opts, name: name, nameAD: []byte(name),
-		idle: c.idle, timeout: c.timeout, now: c.now}, nil
+		idle: c.idle, timeout: c.timeout, local: local, now: c.now}, nil
 }
 
 // IdleTimeout is how long a session lives unused; each use restarts it.
@@ -139,15 +141,23 @@ func (st *serverStore) IdleTimeout() time.Duration { return st.idle }
 
 // storeKey names a session in the backend: a hash of its ID, so that
 // whoever reads the backend cannot present its keys as cookies.
-func storeKey(id string) string { return "s:" + hashName(id) }
+func storeKey(id string) string {
+	var b [2 + 43]byte // "s:" and 32 bytes in base64url: one allocation per request
+	return string(appendHash(append(b[:0], "s:"...), id))
+}
 
-func hashName(parts ...string) string {
-	h := sha256.New()
+func hashName(parts ...string) string { return string(appendHash(nil, parts...)) }
+
+// appendHash appends base64url(SHA-256(part₀ 0 part₁ 0 …)) to dst, hashing
+// from the stack when the parts are short (a session ID is 43 bytes).
+func appendHash(dst []byte, parts ...string) []byte {
+	var stack [128]byte
+	in := stack[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		in = append(append(in, p...), 0)
 	}
-	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(in)
+	return base64.RawURLEncoding.AppendEncode(dst, sum[:])
 }
 
 func userIndex(provider, subject string) string { return "u:" + hashName(provider, subject) }
@@ -173,8 +183,9 @@ func (st *serverStore) cookieID(r *http.Request) (string, error) {
 	if len(v) > maxIDCookie {
 		return "", fmt.Errorf("%w: %w", ErrNoSession, ErrDecrypt)
 	}
-	var scratch [2 * maxIDCookie]byte
-	id, err := st.idSeal.Open(scratch[:0], v, st.nameAD)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	id, err := st.idSeal.Open(*bp, v, st.nameAD)
 	if err != nil {
 		return "", fmt.Errorf("%w: %w", ErrNoSession, err)
 	}
@@ -199,15 +210,20 @@ func (st *serverStore) Load(r *http.Request) (*Session, error) {
 func (st *serverStore) Get(ctx context.Context, id string) (*Session, error) { return st.get(ctx, id) }
 
 func (st *serverStore) get(ctx context.Context, id string) (*Session, error) {
-	ctx, cancel := context.WithTimeout(ctx, st.timeout)
-	defer cancel()
+	if !st.local { // a timer per request is most of what a memory Load costs
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, st.timeout)
+		defer cancel()
+	}
 	key := storeKey(id)
 	now := st.now()
 	rec, err := st.be.get(ctx, key, now, st.idle)
 	if err != nil {
 		return nil, err
 	}
-	plain, err := st.sealer.Open(nil, rec.identity, []byte("identity "+key))
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	plain, err := st.sealer.Open(*bp, rec.identity, []byte("identity "+key))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrNoSession, err)
 	}
@@ -230,12 +246,14 @@ type storedSecrets struct {
 }
 
 func (ss *storedSecrets) loadSecrets(_ *http.Request, _ *Session) (*secrets, error) {
-	plain, err := ss.st.sealer.Open(nil, ss.text, []byte("secrets "+ss.key))
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	plain, err := ss.st.sealer.Open(*bp, ss.text, []byte("secrets "+ss.key))
 	if err != nil {
 		return nil, fmt.Errorf("%w: tokens: %w", ErrNoSession, err)
 	}
 	sec, err := decodeSecrets(string(plain))
-	clear(plain)
+	clear(plain) // the tokens' plaintext, in the pooled buffer
 	if err != nil {
 		return nil, fmt.Errorf("%w: tokens: %w", ErrNoSession, err)
 	}
