@@ -33,6 +33,9 @@ func buildLoginkitCLI(t *testing.T) string {
 	}
 	goTool, err := exec.LookPath("go")
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("e2e: the go tool is not on PATH: %v", err)
+		}
 		t.Skipf("e2e: the go tool is not on PATH: %v", err)
 	}
 	root, err := filepath.Abs("..")
