@@ -27,11 +27,12 @@ import (
 //
 // "<rp>-req/login" counts what the relying party itself asked of the
 // provider per login, once discovery and keys are cached: the browser's
-// visit to the authorization endpoint is not among them. loginkit fetches
-// userinfo by default (DESIGN.md, the way a login travels, step 2), as the
-// "+userinfo" hand-written relying party does; with
-// client.Provider.ProfileFromIDToken it asks for the token alone, as the
-// plain hand-written one does.
+// visit to the authorization endpoint is not among them. By default loginkit
+// asks userinfo only for what the verified ID token lacks; oidctest's ID
+// tokens carry the email and the name, so it asks for the token alone, as
+// the plain hand-written relying party does. With
+// client.Provider.AlwaysUserInfo it also fetches userinfo, as the
+// "+userinfo" hand-written one does.
 
 // loginRP is a relying party under test: its routes and their URLs.
 type loginRP struct {
@@ -76,7 +77,7 @@ func loginRPs(tb testing.TB, alg string) (*oidctest.Server, []*loginRP) {
 	}
 	rps := []*loginRP{
 		ours("loginkit", client.Provider{}),
-		ours("loginkit-idtoken-profile", client.Provider{ProfileFromIDToken: true}),
+		ours("loginkit-userinfo", client.Provider{AlwaysUserInfo: true}),
 		hand("oauth2+go-oidc", false),
 		hand("oauth2+go-oidc+userinfo", true),
 	}
@@ -173,10 +174,10 @@ func TestLogin(t *testing.T) {
 	op, rps := loginRPs(t, "RS256")
 	br := browser(op)
 	want := map[string]map[oidctest.Endpoint]int{
-		"loginkit":                 {oidctest.EndpointToken: 1, oidctest.EndpointUserInfo: 1},
-		"loginkit-idtoken-profile": {oidctest.EndpointToken: 1},
-		"oauth2+go-oidc":           {oidctest.EndpointToken: 1},
-		"oauth2+go-oidc+userinfo":  {oidctest.EndpointToken: 1, oidctest.EndpointUserInfo: 1},
+		"loginkit":                {oidctest.EndpointToken: 1},
+		"loginkit-userinfo":       {oidctest.EndpointToken: 1, oidctest.EndpointUserInfo: 1},
+		"oauth2+go-oidc":          {oidctest.EndpointToken: 1},
+		"oauth2+go-oidc+userinfo": {oidctest.EndpointToken: 1, oidctest.EndpointUserInfo: 1},
 	}
 	for _, rp := range rps { // one at a time: the provider's counters are shared
 		op.ResetCounts()

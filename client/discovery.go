@@ -73,7 +73,7 @@ func (c *Client) Discover(ctx context.Context) (*Metadata, error) {
 	if len(algs) == 0 {
 		return nil, fmt.Errorf("%w: %s: no acceptable ID token algorithm in %v", ErrDiscovery, c.p.Name, m.IDTokenAlgs)
 	}
-	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), c.hc), m.JWKSURL)
+	keys := keySet{remote: oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), c.hc), m.JWKSURL)}
 	c.verifier = oidc.NewVerifier(m.Issuer, keys, &oidc.Config{
 		SupportedSigningAlgs: algs,
 		// The named checks in idtoken.go cover these with typed errors.

@@ -32,6 +32,24 @@ var (
 	ErrInvalidConfig    = errors.New("loginkit: invalid provider configuration")
 	ErrProviderResponse = errors.New("loginkit: provider sent a malformed response")
 	ErrClaimRejected    = errors.New("loginkit: the ID token's claims are not accepted by this application")
+	ErrKeysUnavailable  = errors.New("loginkit: the provider's signing keys could not be fetched")
+)
+
+// Sentinel errors of access-token verification (AccessTokenVerifier). Every
+// refusal of a token wraps ErrInvalidAccessToken and one named reason;
+// ErrIntrospection, ErrKeysUnavailable and ErrDiscovery mean the token could
+// not be checked at all (an outage, not a bad token).
+var (
+	ErrInvalidAccessToken     = errors.New("loginkit: access token is not valid")
+	ErrMalformedAccessToken   = errors.New("loginkit: access token is malformed or lacks a required claim")
+	ErrAccessTokenType        = errors.New("loginkit: token is not an access token (JWT typ is not at+jwt)")
+	ErrAccessTokenSignature   = errors.New("loginkit: access token signature or algorithm is not accepted")
+	ErrAccessTokenAudience    = errors.New("loginkit: access token is meant for another audience")
+	ErrAccessTokenExpired     = errors.New("loginkit: access token has expired")
+	ErrAccessTokenNotYetValid = errors.New("loginkit: access token nbf or iat is in the future")
+	ErrAccessTokenInactive    = errors.New("loginkit: introspection says the access token is not active")
+	ErrSenderConstrained      = errors.New("loginkit: access token is bound to a key (cnf) and cannot be used as a bearer token")
+	ErrIntrospection          = errors.New("loginkit: token introspection failed")
 )
 
 // ProviderError is an error response from a provider endpoint, mirroring

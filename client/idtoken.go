@@ -39,7 +39,9 @@ type idClaims struct {
 
 // verifySignature checks a JWT from the provider with go-oidc: signature
 // against the cached key set, algorithm on the allow-list. Claims are left to
-// the named checks of each token kind; failures wrap kind.
+// the named checks of each token kind; failures wrap kind, and also
+// ErrKeysUnavailable when the keys could not be fetched (an outage, not a
+// forgery).
 func (c *Client) verifySignature(ctx context.Context, raw string, kind error) (*Metadata, *oidc.IDToken, error) {
 	m, err := c.metadata(ctx)
 	if err != nil {
@@ -50,7 +52,11 @@ func (c *Client) verifySignature(ctx context.Context, raw string, kind error) (*
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
-	idt, err := c.verifier.Verify(oidc.ClientContext(ctx, c.hc), raw)
+	var fetchErr error
+	idt, err := c.verifier.Verify(withKeyFetchSlot(oidc.ClientContext(ctx, c.hc), &fetchErr), raw)
+	if err != nil && fetchErr != nil {
+		return nil, nil, fmt.Errorf("%w: %w: %w", kind, ErrKeysUnavailable, fetchErr)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", kind, err)
 	}

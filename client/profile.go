@@ -13,22 +13,23 @@ import (
 
 // identify turns a token response into a verified User: the ID token for
 // OpenID Connect providers, then the profile (userinfo, or the provider's own
-// API), whose subject must match (OpenID Connect Core §5.3.2). With
-// ProfileFromIDToken, or without a userinfo endpoint, the ID token is all.
+// API), whose subject must match (OpenID Connect Core §5.3.2). The ID token
+// is all when it already holds the profile (see idTokenSuffices), with
+// ProfileFromIDToken, and without a userinfo endpoint.
 func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce string) (*User, error) {
 	var u *User
-	var sub string // the ID token's sub, which the profile must repeat
+	var idt *IDToken
 	if c.p.IsOIDC() {
 		if t.IDToken == "" {
 			return nil, ErrMissingIDToken
 		}
-		idt, err := c.VerifyIDToken(ctx, t.IDToken, nonce, t.AccessToken)
-		if err != nil {
+		var err error
+		if idt, err = c.VerifyIDToken(ctx, t.IDToken, nonce, t.AccessToken); err != nil {
 			return nil, err
 		}
-		u, sub = idt.user(), idt.Subject
+		u = idt.user()
 	}
-	if c.p.Profile == nil && (m.UserInfoURL == "" || c.p.ProfileFromIDToken) {
+	if c.p.Profile == nil && (m.UserInfoURL == "" || c.p.ProfileFromIDToken || c.idTokenSuffices(idt)) {
 		if u == nil {
 			return nil, fmt.Errorf("%w: no way to fetch a profile", ErrProfile)
 		}
@@ -39,7 +40,7 @@ func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce str
 	if err != nil {
 		return nil, err
 	}
-	if u != nil && p.Subject != sub {
+	if idt != nil && p.Subject != idt.Subject {
 		return nil, ErrSubjectMismatch
 	}
 	if u != nil {
@@ -48,6 +49,31 @@ func (c *Client) identify(ctx context.Context, m *Metadata, t *Tokens, nonce str
 	}
 	p.Provider = c.p.Name
 	return p, nil
+}
+
+// idTokenSuffices reports whether the verified ID token already holds what
+// userinfo would give loginkit for the requested scopes (OpenID Connect Core
+// §5.4): the email and its email_verified with "email", the name with
+// "profile". The login then asks the provider one thing, the token, and the
+// profile is the signed one. Never with AlwaysUserInfo or a claim map other
+// than StandardClaims, whose claims may live in userinfo only.
+func (c *Client) idTokenSuffices(idt *IDToken) bool {
+	if idt == nil || c.p.AlwaysUserInfo || c.p.Claims != StandardClaims {
+		return false
+	}
+	for _, s := range c.p.Scopes {
+		switch s {
+		case "email":
+			if idt.claims.Email == "" || idt.claims.EmailVerified == nil {
+				return false
+			}
+		case "profile":
+			if idt.claims.Name == "" {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (t *IDToken) user() *User {

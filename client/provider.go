@@ -66,12 +66,18 @@ type Provider struct {
 	// userinfo endpoint, mapped with Claims.
 	Profile ProfileFunc
 	Claims  ClaimMap // default StandardClaims
-	// ProfileFromIDToken builds the User from the verified ID token's
-	// claims alone and skips the userinfo request, so that a login asks the
-	// provider one thing: the token request. For OpenID Connect providers
-	// whose ID tokens carry the profile claims (OpenID Connect Core §5.4
-	// lets them); User.Raw is then the ID token's payload. Not with Profile.
-	ProfileFromIDToken bool
+	// By default an OpenID Connect login asks userinfo for the profile only
+	// when the verified ID token lacks it: the email and email_verified
+	// when the scopes include "email", the name with "profile" (OpenID
+	// Connect Core §5.4 lets providers put them in either). Otherwise the
+	// User comes from the ID token, User.Raw is its payload, and a login
+	// costs one request to the provider. A custom Claims map always uses
+	// userinfo.
+	//
+	// ProfileFromIDToken never asks userinfo: the ID token is all, whatever
+	// it holds. AlwaysUserInfo always asks it, e.g. for claims that only
+	// userinfo carries in User.Raw. Neither with Profile; not both.
+	ProfileFromIDToken, AlwaysUserInfo bool
 
 	// IDTokenAlgs limits the ID token signature algorithms; default: what
 	// discovery lists, minus "none" and HMAC, else RS256.
@@ -117,6 +123,8 @@ func (p *Provider) validate() error {
 		return fmt.Errorf("%w: %s: set ClientSecret or ClientSecretFunc, not both", ErrInvalidConfig, p.Name)
 	case p.ProfileFromIDToken && (!p.IsOIDC() || p.Profile != nil):
 		return fmt.Errorf("%w: %s: ProfileFromIDToken needs an Issuer and no Profile", ErrInvalidConfig, p.Name)
+	case p.AlwaysUserInfo && (!p.IsOIDC() || p.Profile != nil || p.ProfileFromIDToken):
+		return fmt.Errorf("%w: %s: AlwaysUserInfo needs an Issuer, and neither Profile nor ProfileFromIDToken", ErrInvalidConfig, p.Name)
 	case p.DiscoveryIssuer != "" && p.ValidateIssuer == nil:
 		return fmt.Errorf("%w: %s: DiscoveryIssuer needs ValidateIssuer", ErrInvalidConfig, p.Name)
 	case p.ResponseMode != "" && p.ResponseMode != "query" && p.ResponseMode != "form_post":

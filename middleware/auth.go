@@ -15,7 +15,9 @@
 //	mux.Handle("/account", auth.Require(accountPage))
 //
 // Handlers read the user with UserFrom(r.Context()) and call the provider's
-// API with auth.Client(w, r).
+// API with auth.Client(w, r). An API that accepts access tokens instead of a
+// session wraps its handlers with Bearer (RFC 6750) and reads the verified
+// token with BearerFrom(r.Context()).
 package middleware
 
 import (

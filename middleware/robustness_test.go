@@ -188,7 +188,8 @@ func TestHugeResponses(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				t.Parallel()
-				e := newEnv(t, envOptions{})
+				// userinfo is asked only for what the ID token lacks.
+				e := newEnv(t, envOptions{prov: func(p *client.Provider) { p.AlwaysUserInfo = true }})
 				e.setHooks(oidctest.Hooks{Intercept: func(got oidctest.Endpoint, w http.ResponseWriter, r *http.Request) bool {
 					if got != ep {
 						return false

@@ -116,6 +116,11 @@ type Config struct {
 	// InitialAccessToken, when set, is the bearer token registration
 	// requests must carry (RFC 7591 §3); otherwise registration is open.
 	InitialAccessToken string
+	// Resources are the APIs a token request may name in its resource
+	// parameter (RFC 8707); their access tokens are RFC 9068 JWTs unless
+	// Resource.Opaque. Requests without resource get opaque tokens as
+	// before; an unknown resource gets invalid_target.
+	Resources []Resource
 }
 
 const (
@@ -174,6 +179,9 @@ func (c Config) validate() error {
 		return errBigPadding
 	}
 	if err := validateUsers(c.Users, c.AutoApprove); err != nil {
+		return err
+	}
+	if err := validateResources(c.Resources); err != nil {
 		return err
 	}
 	return validateClients(c.Clients)

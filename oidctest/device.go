@@ -95,6 +95,9 @@ func (p *Provider) deviceToken(c Client, form url.Values) (map[string]any, *oaut
 		t = p.issue(g, d.scope, "", now)
 	}
 	p.mu.Unlock()
+	if oerr == nil {
+		t.access, oerr = p.accessFor(t.access, form.Get("resource"))
+	}
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -89,6 +89,10 @@ func (p *Provider) clientCredentials(c Client, form url.Values) (map[string]any,
 	p.mu.Lock()
 	access := p.store.addAccess(at, p.cfg.TokenPadding, now)
 	p.mu.Unlock()
+	access, oerr := p.accessFor(access, form.Get("resource"))
+	if oerr != nil {
+		return nil, oerr
+	}
 	resp := map[string]any{
 		"access_token": access,
 		"token_type":   "Bearer",
@@ -118,6 +122,10 @@ func (p *Provider) passwordGrant(c Client, form url.Values) (map[string]any, *oa
 	p.mu.Lock()
 	t := p.issue(g, scope, "", now)
 	p.mu.Unlock()
+	var oerr *oauthError
+	if t.access, oerr = p.accessFor(t.access, form.Get("resource")); oerr != nil {
+		return nil, oerr
+	}
 	return p.userTokenResponse(c, t, "", now)
 }
 

@@ -42,10 +42,17 @@ type Hooks struct {
 	// TokenResponse may modify the token endpoint's JSON response just before
 	// it is written (RFC 6749 §5.1).
 	TokenResponse func(resp map[string]any)
-	// BadSignature signs ID tokens with a key that is not in the JWKS but
-	// carries the kid of the current key.
+	// AccessTokenClaims may modify the claims of an RFC 9068 JWT access
+	// token (see Resource) just before signing, as IDTokenClaims does.
+	AccessTokenClaims func(claims map[string]any)
+	// AccessTokenType replaces the typ header "at+jwt" of JWT access tokens
+	// (say "JWT", to look like an ID token).
+	AccessTokenType string
+	// BadSignature signs ID tokens (and JWT access tokens) with a key that
+	// is not in the JWKS but carries the kid of the current key.
 	BadSignature bool
-	// SignAlg overrides the JWS algorithm of ID tokens, to test that clients
+	// SignAlg overrides the JWS algorithm of ID tokens (and JWT access
+	// tokens), to test that clients
 	// refuse them: "HS256", "HS384" or "HS512" sign with the client secret as
 	// the HMAC key (RFC 7518 §3.2, whatever its length), "none" produces an
 	// unsecured JWT (RFC 7519 §6), and any other value (for example "RS384"

@@ -72,7 +72,7 @@ func (p *Provider) activeResponse(t *token, tokenType string) map[string]any {
 		"active":     true,
 		"sub":        t.grant.subject,
 		"client_id":  t.grant.clientID,
-		"aud":        t.grant.clientID,
+		"aud":        accessAudience(t),
 		"iss":        p.issuer,
 		"exp":        t.exp.Unix(),
 		"iat":        t.iat.Unix(),

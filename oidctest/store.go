@@ -47,6 +47,9 @@ type token struct {
 	exp     time.Time
 	rotated bool // refresh tokens: exchanged already (single use)
 	revoked bool
+	// resource is the resource indicator an access token was issued for
+	// (RFC 8707), or "".
+	resource string
 }
 
 // active reports whether t may still be used at now.

@@ -71,6 +71,9 @@ func (p *Provider) runGrant(c Client, form url.Values) (map[string]any, *oauthEr
 	case !c.allows(gt):
 		return nil, newError(codeUnauthorizedClient, "the client may not use this grant_type")
 	}
+	if oerr := p.checkResource(form.Get("resource")); oerr != nil {
+		return nil, oerr
+	}
 	switch gt {
 	case grantAuthorizationCode:
 		return p.exchangeCode(c, form)
@@ -101,6 +104,9 @@ func (p *Provider) exchangeCode(c Client, form url.Values) (map[string]any, *oau
 		t = p.issue(g, g.scope, "", now)
 	}
 	p.mu.Unlock()
+	if oerr == nil {
+		t.access, oerr = p.accessFor(t.access, form.Get("resource"))
+	}
 	if oerr != nil {
 		return nil, oerr
 	}
@@ -159,6 +165,9 @@ func (p *Provider) refresh(c Client, form url.Values) (map[string]any, *oauthErr
 		t = p.issue(rt.grant, scope, v, now)
 	}
 	p.mu.Unlock()
+	if oerr == nil {
+		t.access, oerr = p.accessFor(t.access, form.Get("resource"))
+	}
 	if oerr != nil {
 		return nil, oerr
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/loginkit/loginkit/client"
 )
 
 // The encodings are compact and versioned: a version byte, then fields as
@@ -14,7 +16,8 @@ import (
 
 const (
 	identityV1 = 1
-	secretsV1  = 1
+	secretsV1  = 1 // tokens as text; still read
+	secretsV2  = 2 // tokens packed
 )
 
 var errCodec = errors.New("loginkit/session: malformed session encoding")
@@ -132,21 +135,64 @@ func decodeIdentity(plain string, s *Session) error {
 	return d.err
 }
 
-// encodeSecrets writes the tokens and the raw profile.
+// encodeSecrets writes the tokens and the raw profile (version 2: each
+// token packed, see appendPacked).
 func encodeSecrets(b []byte, sec *secrets) []byte {
 	t := &sec.Tokens
 	fields := [...]string{t.AccessToken, t.TokenType, t.RefreshToken, t.IDToken, strings.Join(t.Scopes, " ")}
 	b = slices.Grow(b, 1+(len(fields)+2)*binary.MaxVarintLen64+totalLen(fields[:])+len(sec.Profile))
-	b = append(b, secretsV1)
+	b = append(b, secretsV2)
 	for _, f := range fields {
-		b = appendString(b, f)
+		b = appendPacked(b, f)
 	}
 	b = binary.AppendUvarint(b, uint64(len(sec.Profile)))
 	b = append(b, sec.Profile...)
 	return appendTime(b, t.Expiry)
 }
 
-func decodeSecrets(plain string) (*secrets, error) {
+// decodeSecrets reads the tokens and the raw profile of either version.
+// The strings it returns share one allocation of their own, never plain's
+// memory, so the caller may wipe plain.
+func decodeSecrets[T string | []byte](plain T) (*secrets, error) {
+	if len(plain) > 0 && plain[0] == secretsV1 {
+		return decodeSecretsV1(string(plain))
+	}
+	u := &unpacker{in: []byte(plain)}
+	if u.byte() != secretsV2 {
+		return nil, errCodec
+	}
+	u.out.Grow(len(u.in)*4/3 + 8) // packed text grows by a third
+	var ends [5]int               // of access, type, refresh, ID token, scopes in out
+	for i := range ends {
+		ends[i] = u.text()
+	}
+	profile := u.raw()
+	expiry := u.time()
+	if u.err == nil && len(u.in) != 0 {
+		return nil, errCodec
+	}
+	if u.err != nil {
+		return nil, u.err
+	}
+	text := u.out.String()
+	field := func(i int) string {
+		if i == 0 {
+			return text[:ends[0]]
+		}
+		return text[ends[i-1]:ends[i]]
+	}
+	sec := &secrets{Tokens: client.Tokens{AccessToken: field(0), TokenType: field(1), RefreshToken: field(2),
+		IDToken: field(3), Expiry: expiry}}
+	if scopes := field(4); scopes != "" {
+		sec.Tokens.Scopes = strings.Fields(scopes)
+	}
+	if len(profile) != 0 {
+		sec.Profile = slices.Clone(profile)
+	}
+	return sec, nil
+}
+
+func decodeSecretsV1(plain string) (*secrets, error) {
 	d := &decoder{s: plain}
 	if d.byte() != secretsV1 {
 		return nil, errCodec

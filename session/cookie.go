@@ -37,6 +37,7 @@ type CookieStore struct {
 	idName  string
 	idAD    []byte // idName, as the identity cookie's additional data
 	tokName string
+	namesOK bool // net/http accepts idName and tokName
 }
 
 // NewCookieStore validates cfg and returns the store.
@@ -55,7 +56,9 @@ func NewCookieStore(cfg CookieConfig) (*CookieStore, error) {
 		cfg.Now = time.Now
 	}
 	id := cfg.name("")
-	return &CookieStore{cfg: cfg, sealer: sealer, idName: id, idAD: []byte(id), tokName: cfg.name("_t")}, nil
+	tok := cfg.name("_t")
+	return &CookieStore{cfg: cfg, sealer: sealer, idName: id, idAD: []byte(id), tokName: tok,
+		namesOK: validName(id) && validName(tok+"0")}, nil
 }
 
 // Lifetime is the absolute session lifetime the store enforces.
@@ -118,7 +121,7 @@ func (c *CookieStore) loadSecrets(r *http.Request, s *Session) (*secrets, error)
 	plain, err := c.sealer.open(buf[:n], buf[n:n+total], buf[n+total:])
 	var sec *secrets
 	if err == nil {
-		sec, err = decodeSecrets(string(plain))
+		sec, err = decodeSecrets(plain)
 	}
 	clear(buf[:n]) // the tokens' plaintext
 	if cap(buf) <= maxPooled {
@@ -142,13 +145,11 @@ func (c *CookieStore) Save(w http.ResponseWriter, r *http.Request, s *Session) e
 	if maxAge <= 0 {
 		return errors.New("loginkit/session: saving an expired session")
 	}
-	id := c.sealer.Seal(encodeIdentity(nil, s), c.idAD)
-	// The line http.SetCookie would add, built once to check its size; it
-	// is empty when net/http refuses the name.
-	idLine := c.cfg.cookie(c.idName, id, maxAge).String()
-	if idLine == "" {
+	if !c.namesOK {
 		return fmt.Errorf("loginkit/session: invalid cookie name %q", c.idName)
 	}
+	id := c.sealer.Seal(encodeIdentity(nil, s), c.idAD)
+	idLine := c.cfg.sealedLine(c.idName, id, maxAge) // built once to check its size
 	if len(idLine) > MaxCookieBytes {
 		return fmt.Errorf("%w: identity cookie is %d bytes, more than %d", ErrTooLarge, len(idLine), MaxCookieBytes)
 	}
@@ -173,7 +174,7 @@ func (c *CookieStore) Save(w http.ResponseWriter, r *http.Request, s *Session) e
 		return nil
 	}
 	for i, ch := range chunks {
-		http.SetCookie(w, c.cfg.cookie(c.tokName+strconv.Itoa(i), ch, maxAge))
+		w.Header().Add("Set-Cookie", c.cfg.sealedLine(c.tokName+strconv.Itoa(i), ch, maxAge))
 	}
 	c.deleteChunks(w, r, len(chunks))
 	s.dirty = false

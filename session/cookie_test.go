@@ -72,10 +72,12 @@ func TestCookieStoreRoundTrip(t *testing.T) {
 	}{
 		{name: "no tokens", user: testUser(), tokens: client.Tokens{}, wantChunks: 1},
 		{name: "small tokens", user: testUser(), tokens: testTokens(300), wantChunks: 1},
-		{name: "3KB tokens", user: testUser(), tokens: testTokens(3 << 10), wantChunks: 2},
-		{name: "3KB tokens secure", secure: true, user: testUser(), tokens: testTokens(3 << 10), wantChunks: 2},
-		{name: "20KB tokens", user: testUser(), tokens: testTokens(20 << 10), wantChunks: 8},
-		{name: "20KB tokens secure", secure: true, user: testUser(), tokens: testTokens(20 << 10), wantChunks: 8},
+		{name: "3KB tokens", user: testUser(), tokens: testTokens(3 << 10), wantChunks: 1},
+		{name: "3KB tokens secure", secure: true, user: testUser(), tokens: testTokens(3 << 10), wantChunks: 1},
+		{name: "3KB opaque tokens", user: testUser(), tokens: opaqueTokens(3 << 10), wantChunks: 2},
+		{name: "20KB tokens", user: testUser(), tokens: testTokens(20 << 10), wantChunks: 6},
+		{name: "20KB tokens secure", secure: true, user: testUser(), tokens: testTokens(20 << 10), wantChunks: 6},
+		{name: "20KB opaque tokens", user: testUser(), tokens: opaqueTokens(20 << 10), wantChunks: 8},
 		{name: "unicode identity", user: unicode, tokens: testTokens(100), wantChunks: 1},
 		{name: "empty identity fields", user: client.User{Provider: "p", Subject: "s"}, tokens: testTokens(100), wantChunks: 1},
 	}
@@ -163,9 +165,11 @@ func TestSaveTooLarge(t *testing.T) {
 		user       client.User
 		tokens     client.Tokens
 	}{
-		{name: "tokens beyond default 8 cookies", user: testUser(), tokens: testTokens(24 << 10)},
+		{name: "tokens beyond default 8 cookies", user: testUser(), tokens: testTokens(32 << 10)},
+		{name: "opaque tokens beyond default 8 cookies", user: testUser(), tokens: opaqueTokens(24 << 10)},
 		{name: "20KB tokens in 2 cookies", maxCookies: 2, user: testUser(), tokens: testTokens(20 << 10)},
-		{name: "3KB tokens in 1 cookie", maxCookies: 1, user: testUser(), tokens: testTokens(3 << 10)},
+		{name: "3KB opaque tokens in 1 cookie", maxCookies: 1, user: testUser(), tokens: opaqueTokens(3 << 10)},
+		{name: "4KB tokens in 1 cookie", maxCookies: 1, user: testUser(), tokens: testTokens(4 << 10)},
 		{name: "identity over one cookie", user: huge, tokens: testTokens(100)},
 	}
 	for _, tt := range tests {
@@ -195,7 +199,7 @@ func TestSaveDeletesStaleChunks(t *testing.T) {
 	t.Parallel()
 	store, clk := newTestStore(t, nil)
 	j := newJar(t)
-	saveInto(t, store, clk, j, testUser(), testTokens(20<<10))
+	saveInto(t, store, clk, j, testUser(), opaqueTokens(20<<10))
 	if n := tokenCookies(j, store); n < 3 {
 		t.Fatalf("setup: %d token cookies", n)
 	}
@@ -333,7 +337,7 @@ func TestCookieFlags(t *testing.T) {
 			store, clk := newTestStore(t, func(c *CookieConfig) { c.CookieOptions = tt.opts })
 			j := newJar(t)
 			rec := httptest.NewRecorder()
-			if err := store.Save(rec, j.request(), New(testUser(), testTokens(3<<10), clk.Now(), time.Hour)); err != nil {
+			if err := store.Save(rec, j.request(), New(testUser(), testTokens(5<<10), clk.Now(), time.Hour)); err != nil {
 				t.Fatalf("Save: %v", err)
 			}
 			var names []string
@@ -462,12 +466,12 @@ func TestForgedCookies(t *testing.T) {
 	// victim and attacker are two sessions of the same store.
 	store, clk := newTestStore(t, nil)
 	victim := newJar(t)
-	victimID := saveInto(t, store, clk, victim, testUser(), testTokens(3<<10)).ID
+	victimID := saveInto(t, store, clk, victim, testUser(), testTokens(5<<10)).ID
 	attacker := newJar(t)
-	saveInto(t, store, clk, attacker, client.User{Provider: "example", Subject: "attacker"}, testTokens(3<<10))
+	saveInto(t, store, clk, attacker, client.User{Provider: "example", Subject: "attacker"}, testTokens(5<<10))
 	otherStore, _ := newTestStore(t, func(c *CookieConfig) { c.Keys = [][]byte{testKey("other")} })
 	foreign := newJar(t)
-	saveInto(t, otherStore, clk, foreign, testUser(), testTokens(3<<10))
+	saveInto(t, otherStore, clk, foreign, testUser(), testTokens(5<<10))
 	flows, err := NewCookieFlows([][]byte{testKey("k1")}, CookieOptions{}, 0, clk.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -510,7 +514,7 @@ func TestForgedCookies(t *testing.T) {
 			c["lk"] = store.sealer.Seal([]byte{identityV1 + 1}, []byte("lk"))
 		}, failAt: atLoad},
 		{name: "tokens authentic but malformed", forge: func(c map[string]string) {
-			c["lk_t0"] = store.sealer.Seal([]byte{secretsV1 + 1}, []byte("secrets:"+victimID))
+			c["lk_t0"] = store.sealer.Seal([]byte{secretsV2 + 1}, []byte("secrets:"+victimID))
 			delete(c, "lk_t1")
 		}, failAt: atTokens},
 		{name: "identity from another session", forge: func(c map[string]string) { c["lk"] = attacker.cookies["lk"] }, failAt: atTokens},
@@ -810,7 +814,7 @@ func TestManyCookies(t *testing.T) {
 	t.Parallel()
 	store, clk := newTestStore(t, func(c *CookieConfig) { c.MaxCookies = 12 })
 	j := newJar(t)
-	tok := testTokens(28 << 10)
+	tok := opaqueTokens(28 << 10)
 	saveInto(t, store, clk, j, testUser(), tok)
 	if n := tokenCookies(j, store); n <= 8 {
 		t.Fatalf("%d token cookies, want more than 8", n)
@@ -835,5 +839,22 @@ func TestSaveInvalidPrefix(t *testing.T) {
 	}
 	if h := rec.Result().Header; len(h) != 0 {
 		t.Errorf("Save wrote headers on failure: %v", h)
+	}
+}
+
+// TestSealedLine: the Set-Cookie line written by hand is the one net/http
+// writes for the same cookie.
+func TestSealedLine(t *testing.T) {
+	t.Parallel()
+	for _, o := range []CookieOptions{{}, {Secure: true}, {Prefix: "app"}} {
+		for _, maxAge := range []int{1, 3600, 604800} {
+			name, value := o.name("_t3"), "AZaz09-_"+strings.Repeat("x", 100)
+			if got, want := o.sealedLine(name, value, maxAge), o.cookie(name, value, maxAge).String(); got != want {
+				t.Errorf("sealedLine = %q, want %q", got, want)
+			}
+		}
+	}
+	if validName("bad name") || validName("") || !validName("__Host-lk_t0") {
+		t.Error("validName disagrees with net/http")
 	}
 }

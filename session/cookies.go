@@ -2,6 +2,7 @@ package session
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -108,6 +109,29 @@ func (o CookieOptions) cookie(name, value string, maxAge int) *http.Cookie {
 		HttpOnly: true, Secure: o.Secure, SameSite: http.SameSiteLaxMode,
 	}
 }
+
+// sealedLine is the Set-Cookie line http.SetCookie writes for
+// cookie(name, value, maxAge) when value is sealed (base64url, which needs
+// no quoting) and maxAge > 0, without its byte-by-byte check of the value.
+// name must be one net/http accepts (validName).
+func (o CookieOptions) sealedLine(name, value string, maxAge int) string {
+	var b strings.Builder
+	b.Grow(len(name) + len(value) + 64)
+	b.WriteString(name)
+	b.WriteByte('=')
+	b.WriteString(value)
+	b.WriteString("; Path=/; Max-Age=")
+	b.WriteString(strconv.Itoa(maxAge))
+	b.WriteString("; HttpOnly")
+	if o.Secure {
+		b.WriteString("; Secure")
+	}
+	b.WriteString("; SameSite=Lax")
+	return b.String()
+}
+
+// validName reports whether net/http accepts name for a cookie.
+func validName(name string) bool { return (&http.Cookie{Name: name, Value: "v"}).String() != "" }
 
 // MaxCookieBytes is the most one Set-Cookie line may carry, attributes
 // included; browsers keep at least 4096 bytes per cookie (RFC 6265 §6.1).

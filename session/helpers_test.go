@@ -126,6 +126,14 @@ func testUser() client.User {
 
 // testTokens returns tokens with about size bytes in total, every value
 // distinctive so a test can look for it in cookies.
+// opaqueTokens are testTokens with a character outside base64url in each,
+// so that none is packed: size bytes of tokens cost 4/3 of that in cookies.
+func opaqueTokens(size int) client.Tokens {
+	t := testTokens(size)
+	t.AccessToken, t.RefreshToken, t.IDToken = "~"+t.AccessToken[1:], "~"+t.RefreshToken[1:], "~"+t.IDToken[1:]
+	return t
+}
+
 func testTokens(size int) client.Tokens {
 	fill := func(tag string, n int) string {
 		if n < len(tag) {
