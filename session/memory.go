@@ -15,7 +15,11 @@ type MemoryConfig struct {
 	// which is enough since the sessions end with the process anyway.
 	Keys [][]byte
 	CookieOptions
-	// IdleTimeout ends a session unused this long; default 24 hours.
+	// IdleTimeout ends a session unused this long; default 24 hours. The
+	// memory store records every use, so a session ends exactly
+	// IdleTimeout after its last use (RedisStore records uses IdleStep
+	// apart; a use in memory costs no write worth saving, and the least
+	// recently used session goes first when the store is full).
 	IdleTimeout time.Duration
 	// MaxSessions bounds the store; default 100 000. When it is full the
 	// expired sessions go first, then the least recently used.
@@ -88,6 +92,7 @@ func (r *memRecord) live(now time.Time, idle time.Duration) bool {
 	return now.Before(r.expires) && now.Sub(r.lastUse) < idle
 }
 
+// get records every use: in memory it costs no write worth saving.
 func (m *memBackend) get(_ context.Context, key string, now time.Time, idle time.Duration) (record, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -18,6 +18,9 @@ type RedisConfig struct {
 	// timeouts. One Redis server (or a Sentinel-managed primary): the
 	// scripts touch a session and its indexes together, which Redis Cluster
 	// allows only within one hash slot (a Prefix such as "{loginkit}:").
+	// A client that also runs plain commands (*redis.Client,
+	// *redis.ClusterClient, *redis.Ring do) serves most Loads with one
+	// HMGET; a bare redis.Scripter gets a script per Load.
 	Client redis.Scripter
 	// Keys seal the session ID cookie and the records at rest: 32 bytes or
 	// more each; the first seals, all open, so a key rotates by being put
@@ -27,7 +30,11 @@ type RedisConfig struct {
 	// Prefix starts every key the store writes; default "loginkit:".
 	Prefix string
 	// IdleTimeout ends a session unused this long; default 24 hours. The
-	// absolute end is the session's Expires.
+	// absolute end is the session's Expires. A Load writes to Redis only
+	// when the session's last recorded use is IdleStep (1% of IdleTimeout,
+	// at most a minute) or more before now; other Loads are pure reads. A
+	// session therefore ends between IdleTimeout−IdleStep and IdleTimeout
+	// after its last use (with the default, between 23h59m and 24h).
 	IdleTimeout time.Duration
 	// Timeout bounds each call to Redis; default 2 seconds. A call that
 	// fails or times out is ErrUnavailable.
@@ -66,8 +73,18 @@ func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
 	if err != nil {
 		return nil, err
 	}
+	rb.step = idleStep(st.idle)
+	rb.proc, _ = cfg.Client.(redisProcessor)
 	return &RedisStore{serverStore: st, rb: rb}, nil
 }
+
+// IdleStep is the precision of the idle timeout: 1% of IdleTimeout, at most
+// a minute. A Load records the session's use (a write) only when the last
+// recorded use is IdleStep or more before now, so a session ends between
+// IdleTimeout−IdleStep and IdleTimeout after its last use.
+func (s *RedisStore) IdleStep() time.Duration { return s.rb.step }
+
+func idleStep(idle time.Duration) time.Duration { return min(idle/100, time.Minute) }
 
 // Ping checks that Redis answers, e.g. at startup.
 func (s *RedisStore) Ping(ctx context.Context) error {
@@ -94,12 +111,20 @@ func NewRedisClient(url string) (*redis.Client, error) {
 }
 
 // redisBackend keeps records as hashes: i (sealed identity), t (sealed
-// tokens), e (absolute end, Unix ms), a (last use, Unix ms), x (the index
-// keys). The app's clock, not Redis's, decides expiry, so instances agree;
-// Redis TTLs only reclaim the memory.
+// tokens), e (absolute end, Unix ms), a (last recorded use, Unix ms), x (the
+// index keys). The app's clock, not Redis's, decides expiry, so instances
+// agree; Redis TTLs only reclaim the memory.
 type redisBackend struct {
 	c      redis.Scripter
+	proc   redisProcessor // nil: the client runs scripts only
 	prefix string
+	step   time.Duration // RedisStore.IdleStep
+}
+
+// redisProcessor is what a Load's plain read needs of the client besides
+// scripts.
+type redisProcessor interface {
+	Process(ctx context.Context, cmd redis.Cmder) error
 }
 
 // unavailable wraps every Redis failure as ErrUnavailable.
@@ -114,24 +139,52 @@ func ms(t time.Time) int64                  { return t.UnixMilli() }
 func msd(d time.Duration) int64             { return max(d.Milliseconds(), 1) }
 func (b *redisBackend) k(key string) string { return b.prefix + key }
 
-// getScript returns a live session's sealed identity and tokens and marks
-// it used; an expired one is deleted, with its index entries.
+// getScript returns a live session's sealed identity and tokens, and marks
+// it used when its last recorded use is step or more before now; an
+// expired one is deleted, with its index entries. ARGV: now, idle, step
+// (ms). A Load runs it only when the plain read finds a write due (the
+// session expired, or a use to record): it decides again, atomically.
 var getScript = redis.NewScript(`
 local v = redis.call('HMGET', KEYS[1], 'i', 't', 'e', 'a', 'x')
 if not v[1] then return false end
-local now, idle = tonumber(ARGV[1]), tonumber(ARGV[2])
+local now, idle, step = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local e, a = tonumber(v[3]), tonumber(v[4])
 if not e or not a or now >= e or now - a >= idle then
   redis.call('DEL', KEYS[1])
   if v[5] then for ix in string.gmatch(v[5], '%S+') do redis.call('SREM', ix, KEYS[1]) end end
   return false
 end
-if now > a then redis.call('HSET', KEYS[1], 'a', ARGV[1]) end
-redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(e - now, idle)))
+if now - a >= step then
+  redis.call('HSET', KEYS[1], 'a', ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(e - now, idle)))
+end
 return {v[1], v[2]}`)
 
+// get reads the record with one HMGET and decides expiry here, by the
+// rules of getScript; only when a write is due, an expired record to
+// delete or a use to record, does it run getScript, which decides again
+// atomically. Between recorded uses a Load writes nothing.
 func (b *redisBackend) get(ctx context.Context, key string, now time.Time, idle time.Duration) (record, error) {
-	v, err := getScript.Run(ctx, b.c, []string{b.k(key)}, ms(now), msd(idle)).StringSlice()
+	nowMs, idleMs, stepMs := ms(now), msd(idle), msd(b.step)
+	if b.proc != nil {
+		cmd := redis.NewStringSliceCmd(ctx, "hmget", b.k(key), "i", "t", "e", "a")
+		if err := b.proc.Process(ctx, cmd); err != nil {
+			return record{}, unavailable(err)
+		}
+		v := cmd.Val() // a missing field is ""
+		if len(v) != 4 {
+			return record{}, unavailable(fmt.Errorf("HMGET answered %d values", len(v)))
+		}
+		if v[0] == "" {
+			return record{}, ErrNoSession
+		}
+		e, err1 := strconv.ParseInt(v[2], 10, 64)
+		a, err2 := strconv.ParseInt(v[3], 10, 64)
+		if err1 == nil && err2 == nil && nowMs < e && nowMs-a < idleMs && nowMs-a < stepMs {
+			return record{identity: v[0], secrets: v[1]}, nil
+		}
+	}
+	v, err := getScript.Run(ctx, b.c, []string{b.k(key)}, nowMs, idleMs, stepMs).StringSlice()
 	if errors.Is(err, redis.Nil) {
 		return record{}, ErrNoSession
 	}

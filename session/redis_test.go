@@ -6,7 +6,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/loginkit/loginkit/client"
 	"github.com/loginkit/loginkit/internal/redistest"
 	"github.com/loginkit/loginkit/session"
+	"github.com/loginkit/loginkit/session/storetest"
 )
 
 var (
@@ -241,4 +244,112 @@ func TestNewRedisClient(t *testing.T) {
 	if _, err := session.NewRedisStore(session.RedisConfig{Client: c, Keys: [][]byte{[]byte("short")}}); err == nil {
 		t.Fatal("NewRedisStore with a short key accepted")
 	}
+}
+
+// TestRedisLoadWritesOncePerStep: a Load writes the session's last use only
+// when it moved by IdleStep or more; the Loads in between are pure reads
+// (plain HMGETs, no script), which neither rewrite the last use nor push
+// the record's TTL back.
+func TestRedisLoadWritesOncePerStep(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rc := srv.Client(t)
+	now := time.Now().Truncate(time.Millisecond)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	store, err := session.NewRedisStore(session.RedisConfig{Client: rc, Keys: [][]byte{keyNew}, Prefix: "lk:",
+		IdleTimeout: time.Hour, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := store.IdleStep(); got != 36*time.Second {
+		t.Fatalf("IdleStep = %v, want 1%% of an hour", got)
+	}
+	s, cookie := login(t, store)
+	keys, err := rc.Keys(t.Context(), "lk:s:*").Result()
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("session keys %q, %v", keys, err)
+	}
+	key := keys[0]
+	ctx := t.Context()
+	lastUse := func() int64 {
+		t.Helper()
+		a, err := rc.HGet(ctx, key, "a").Int64()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	load := func(what string) {
+		t.Helper()
+		if got, err := store.Load(withCookie(cookie)); err != nil || got.ID != s.ID {
+			t.Fatalf("%s: Load: %v", what, err)
+		}
+	}
+	// Shorten the TTL, so that a write (which sets it to about an hour)
+	// shows; the record itself lives by the app's clock.
+	if err := rc.PExpire(ctx, key, 10*time.Minute).Err(); err != nil {
+		t.Fatal(err)
+	}
+	scripts := func() int { // scripts run so far (cmdstat_evalsha:calls=N,…)
+		t.Helper()
+		info, err := rc.Info(ctx, "commandstats").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, stat, ok := strings.Cut(info, "cmdstat_evalsha:calls=")
+		if !ok {
+			return 0
+		}
+		n, err := strconv.Atoi(stat[:strings.IndexByte(stat, ',')])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	recorded, ran := lastUse(), scripts()
+	if recorded != now.UnixMilli() {
+		t.Fatalf("last use %d after login, want %d", recorded, now.UnixMilli())
+	}
+	start := now
+	for _, d := range []time.Duration{time.Millisecond, 10 * time.Second, 36*time.Second - time.Millisecond} {
+		advance(start.Add(d).Sub(clock()))
+		load("within the step")
+		if a := lastUse(); a != recorded {
+			t.Fatalf("a Load %v after the recorded use rewrote it (%d → %d)", now.UnixMilli()-recorded, recorded, a)
+		}
+		if ttl := rc.PTTL(ctx, key).Val(); ttl > 10*time.Minute {
+			t.Fatalf("a Load within the step reset the TTL to %v", ttl)
+		}
+	}
+	if n := scripts(); n != ran {
+		t.Fatalf("the Loads within the step ran %d scripts, want plain reads", n-ran)
+	}
+	advance(time.Millisecond) // a full step after the recorded use
+	load("a step after the recorded use")
+	if a := lastUse(); a != now.UnixMilli() {
+		t.Fatalf("a Load a step after the recorded use did not record it: last use %d, want %d", a, now.UnixMilli())
+	}
+	if ttl := rc.PTTL(ctx, key).Val(); ttl <= 10*time.Minute || ttl > time.Hour {
+		t.Fatalf("TTL after the recorded use %v, want the idle timeout", ttl)
+	}
+}
+
+// scriptsOnly is a client that offers scripts only: the store then reads
+// with a script per Load, by the same rules.
+type scriptsOnly struct{ redis.Scripter }
+
+func TestRedisStoreConformanceScriptsOnly(t *testing.T) {
+	t.Parallel()
+	srv := redistest.Start(t)
+	rc := scriptsOnly{srv.Client(t)}
+	storetest.Run(t, func(t *testing.T, cfg storetest.Config) session.Store {
+		s, err := session.NewRedisStore(session.RedisConfig{Client: rc, Keys: cfg.Keys, Now: cfg.Now,
+			IdleTimeout: cfg.IdleTimeout, Prefix: randomPrefix()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
 }

@@ -66,8 +66,9 @@ type record struct {
 // method applies the same rules, which the conformance suite checks.
 type backend interface {
 	// get returns the record under key, unless it is past its absolute end
-	// or idle for idle at now, and marks it used at now (sliding expiry).
-	// A missing record is ErrNoSession.
+	// or idle for idle at now, and marks it used at now (sliding expiry;
+	// a backend may leave uses closer than a documented step to the last
+	// recorded one unrecorded). A missing record is ErrNoSession.
 	get(ctx context.Context, key string, now time.Time, idle time.Duration) (record, error)
 	// put writes rec under key and lists it in rec.indexes. With create it
 	// writes only a new key, without it only an existing one; ok reports

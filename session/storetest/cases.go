@@ -177,6 +177,23 @@ func testIdleTimeout(t *testing.T, e *env) {
 	e.requireSignedOut(t, j, "after expiry")
 }
 
+// testIdleStep pins the precision of the idle timeout: a use one
+// MaxIdleStep after the last recorded one is recorded (however coarse a
+// store keeps it), and a session ends by IdleTimeout after its last use,
+// even when that use went unrecorded.
+func testIdleStep(t *testing.T, e *env) {
+	step := MaxIdleStep(idle)
+	_, j := e.login(t, user("ada", ""), tokens("1", e.clock.Now().Add(time.Hour)))
+	e.clock.Add(step)
+	e.load(t, j) // one step after the login: recorded
+	e.clock.Add(idle - time.Millisecond)
+	e.load(t, j) // so the session lives idle from it
+	e.clock.Add(step / 2)
+	e.load(t, j) // half a step after a recorded use: recording it is optional…
+	e.clock.Add(idle)
+	e.requireSignedOut(t, j, "idle for the idle timeout after a use half a step after the last recorded one") // …ending idle after it is not
+}
+
 func testDeletedID(t *testing.T, e *env) {
 	s, j := e.login(t, user("ada", ""), tokens("1", e.clock.Now().Add(time.Hour)))
 	copied := j.clone()

@@ -18,6 +18,12 @@
 // for good (even for a copy of the old cookie), never revive a session that
 // ended while a request held it, honour the idle timeout, delete by user
 // and by provider session, and lock and mark one-time values.
+//
+// The idle timeout may be kept to a step: a store may leave a use
+// unrecorded when it comes less than MaxIdleStep after the last recorded
+// one (session.RedisStore does, so that most requests only read), so that
+// a session ends between IdleTimeout−MaxIdleStep and IdleTimeout after its
+// last use; never later.
 package storetest
 
 import (
@@ -56,6 +62,11 @@ const (
 	lockTTL  = 150 * time.Millisecond
 )
 
+// MaxIdleStep is the coarsest a store may keep the idle timeout to: a use
+// that comes this long or longer after the last recorded one must restart
+// the idle timeout; 1% of it, at most a minute.
+func MaxIdleStep(idleTimeout time.Duration) time.Duration { return min(idleTimeout/100, time.Minute) }
+
 // Run runs the suite against stores from newStore, each subtest in parallel.
 func Run(t *testing.T, newStore Factory) {
 	tests := []struct {
@@ -73,6 +84,7 @@ func Run(t *testing.T, newStore Factory) {
 		{"NoCleartextInCookies", false, testNoCleartext},
 		{"Concurrent", false, testConcurrent},
 		{"IdleTimeout", true, testIdleTimeout},
+		{"IdleStep", true, testIdleStep},
 		{"DeletedIDNeverWorksAgain", true, testDeletedID},
 		{"NoRevival", true, testNoRevival},
 		{"GetByID", true, testGet},
