@@ -19,15 +19,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
+
+	"github.com/loginkit/loginkit/internal/serve"
 )
 
 func main() {
@@ -56,20 +55,8 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 		ln.Close()
 		return err
 	}
-	srv := &http.Server{Handler: a, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	ready(a)
-	log.Info("listening", "url", a.baseURL, "audience", a.audience)
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve.Run(ctx, ln, a, log, func() {
+		ready(a)
+		log.Info("listening", "url", a.baseURL, "audience", a.audience)
+	})
 }

@@ -11,17 +11,16 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/loginkit/loginkit/internal/serve"
 )
 
 func main() {
@@ -55,22 +54,10 @@ func run(ctx context.Context, getenv func(string) string, log *slog.Logger, read
 		ln.Close()
 		return err
 	}
-	defer app.close() // runs after srv.Shutdown below
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	app.ready.Store(true)
-	ready(cfg.BaseURL)
-	log.Info("listening", "url", cfg.BaseURL, "providers", app.providerNames())
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	defer app.close() // runs after the server has shut down
+	return serve.Run(ctx, ln, app, log, func() {
+		app.ready.Store(true)
+		ready(cfg.BaseURL)
+		log.Info("listening", "url", cfg.BaseURL, "providers", app.providerNames())
+	})
 }
