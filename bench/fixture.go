@@ -77,6 +77,9 @@ type Case struct {
 	Cookie  string
 	// SetCookie are the Set-Cookie lines the store wrote at sign-in.
 	SetCookie []string
+	// Close, when set, releases what the case's store holds (the near
+	// cache's subscriber).
+	Close func()
 }
 
 // Case names.
@@ -90,7 +93,10 @@ const (
 	MemoryTokens   = "memory+tokens"
 	Redis          = "redis"
 	RedisTokens    = "redis+tokens"
-	RedisPing      = "redis-ping"
+	// The Redis store with its near cache on (RedisConfig.NearCache).
+	RedisNear       = "redis-near"
+	RedisNearTokens = "redis-near+tokens"
+	RedisPing       = "redis-ping"
 	// The bare handler sent the Cookie header of Cookie3K or GorillaGob:
 	// what the bytes alone cost (reading and parsing the request).
 	BareCookie3K      = "bare+cookie-3k-header"
@@ -131,9 +137,14 @@ func Cases(opt Options) ([]Case, error) {
 	}
 	if opt.Redis != nil {
 		cases = append(cases, Case{Name: RedisPing, Handler: pingHandler(opt.Redis)})
-		kinds = append(kinds, storeKind{Redis, RedisTokens, TokenBytes, func() (session.Store, error) {
-			return session.NewRedisStore(session.RedisConfig{Client: opt.Redis, Keys: [][]byte{Key}, Prefix: opt.RedisPrefix})
-		}})
+		redisStore := func(near bool) func() (session.Store, error) {
+			return func() (session.Store, error) {
+				return session.NewRedisStore(session.RedisConfig{Client: opt.Redis, Keys: [][]byte{Key}, Prefix: opt.RedisPrefix,
+					NearCache: session.NearCacheConfig{Enabled: near}})
+			}
+		}
+		kinds = append(kinds, storeKind{Redis, RedisTokens, TokenBytes, redisStore(false)},
+			storeKind{RedisNear, RedisNearTokens, TokenBytes, redisStore(true)})
 	}
 	for _, k := range kinds {
 		kc, err := k.cases()
@@ -172,9 +183,12 @@ func (k storeKind) cases() ([]Case, error) {
 		return nil, fmt.Errorf("%s: %w", k.name, err)
 	}
 	c.Name, c.Handler = k.name, auth.Require(okHandler)
+	if rs, ok := store.(*session.RedisStore); ok {
+		c.Close = func() { rs.Close() }
+	}
 	out := []Case{c}
 	if k.tokensName != "" {
-		c.Name, c.Handler = k.tokensName, auth.Require(tokensHandler(auth))
+		c.Name, c.Handler, c.Close = k.tokensName, auth.Require(tokensHandler(auth)), nil
 		out = append(out, c)
 	}
 	return out, nil

@@ -18,6 +18,7 @@ func BenchmarkRequire(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	closeCases(b, cases)
 	for _, c := range cases {
 		b.Run(c.Name, func(b *testing.B) {
 			serve(b, c.Handler, c.Cookie)
@@ -38,12 +39,22 @@ func longest(lines []string) int {
 
 // TestCases checks that each case lets its signed-in browser through, and
 // only that browser; and that loginkit's cookies fit in a browser.
+// closeCases releases the cases' stores when tb ends.
+func closeCases(tb testing.TB, cases []Case) {
+	for _, c := range cases {
+		if c.Close != nil {
+			tb.Cleanup(c.Close)
+		}
+	}
+}
+
 func TestCases(t *testing.T) {
 	t.Parallel()
 	cases, err := Cases(Options{Redis: redisFor(t), RedisPrefix: "lk-bench-" + randomText(8) + ":"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeCases(t, cases)
 	seen := map[string]bool{}
 	for _, c := range cases {
 		seen[c.Name] = true
@@ -69,7 +80,11 @@ func TestCases(t *testing.T) {
 			}
 		})
 	}
-	for _, name := range []string{Bare, GorillaGob, CookieIdentity, Cookie3K, Cookie3KTokens, Memory, MemoryTokens, BareCookie3K, BareGorillaCookie} {
+	want := []string{Bare, GorillaGob, CookieIdentity, Cookie3K, Cookie3KTokens, Memory, MemoryTokens, BareCookie3K, BareGorillaCookie}
+	if seen[RedisPing] {
+		want = append(want, Redis, RedisTokens, RedisNear, RedisNearTokens)
+	}
+	for _, name := range want {
 		if !seen[name] {
 			t.Errorf("no case %q", name)
 		}

@@ -41,6 +41,9 @@ type RedisConfig struct {
 	Timeout time.Duration
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// NearCache keeps recently loaded sessions in this process, coherent
+	// through Redis pub/sub; off by default. See NearCacheConfig.
+	NearCache NearCacheConfig
 }
 
 // RedisStore keeps sessions in Redis so that any number of app instances
@@ -51,6 +54,11 @@ type RedisConfig struct {
 // IdleTimeout unused and at their absolute end; indexes by user and by the
 // provider's session ID serve back-channel logout. Lock (SET NX PX, released
 // by a token-checked script) lets instances refresh a session once.
+//
+// With the near cache on (RedisConfig.NearCache), Load serves a session
+// read from Redis within NearCacheConfig.MaxAge from this process's memory,
+// applying the expiry rules by the store's clock as for a read from Redis;
+// Get, Update and the other ServerStore methods always go to Redis.
 type RedisStore struct {
 	*serverStore
 	rb *redisBackend
@@ -67,7 +75,7 @@ func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
 	if cfg.Prefix == "" {
 		cfg.Prefix = "loginkit:"
 	}
-	rb := &redisBackend{c: cfg.Client, prefix: cfg.Prefix}
+	rb := &redisBackend{c: cfg.Client, prefix: cfg.Prefix, channel: cfg.Prefix + "inval"}
 	st, err := newServerStore(rb, serverConfig{keys: cfg.Keys, opts: cfg.CookieOptions, idle: cfg.IdleTimeout,
 		timeout: cfg.Timeout, now: cfg.Now})
 	if err != nil {
@@ -75,7 +83,23 @@ func NewRedisStore(cfg RedisConfig) (*RedisStore, error) {
 	}
 	rb.step = idleStep(st.idle)
 	rb.proc, _ = cfg.Client.(redisProcessor)
+	if sub, ok := cfg.Client.(redisSubscriber); ok && cfg.NearCache.Enabled && rb.proc != nil {
+		rb.nc = newNearCache(cfg.NearCache)
+		rb.sub = &subscriber{nc: rb.nc, sub: sub, channel: rb.channel, prefix: rb.prefix, timeout: st.timeout}
+		st.cache = rb
+		rb.sub.start()
+	}
 	return &RedisStore{serverStore: st, rb: rb}, nil
+}
+
+// Close stops the near cache's subscriber, if any, and empties the cache;
+// the store keeps working, reading every session from Redis. It does not
+// close the client.
+func (s *RedisStore) Close() error {
+	if s.rb.sub != nil {
+		s.rb.sub.stop()
+	}
+	return nil
 }
 
 // IdleStep is the precision of the idle timeout: 1% of IdleTimeout, at most
@@ -114,11 +138,27 @@ func NewRedisClient(url string) (*redis.Client, error) {
 // tokens), e (absolute end, Unix ms), a (last recorded use, Unix ms), x (the
 // index keys). The app's clock, not Redis's, decides expiry, so instances
 // agree; Redis TTLs only reclaim the memory.
+//
+// Every script that writes or deletes a session publishes its key on
+// channel, atomically with the change, for the near caches of every
+// instance (whether or not this one has a cache).
 type redisBackend struct {
-	c      redis.Scripter
-	proc   redisProcessor // nil: the client runs scripts only
-	prefix string
-	step   time.Duration // RedisStore.IdleStep
+	c       redis.Scripter
+	proc    redisProcessor // nil: the client runs scripts only
+	prefix  string
+	channel string        // invalidations: prefix+"inval"
+	step    time.Duration // RedisStore.IdleStep
+	nc      *nearCache    // nil: no near cache
+	sub     *subscriber
+}
+
+// forget drops key from this process's near cache after a write or delete
+// of it here, so that this instance reads its own writes at once; other
+// instances hear of it through pub/sub.
+func (b *redisBackend) forget(key string) {
+	if b.nc != nil {
+		b.nc.invalidate(key)
+	}
 }
 
 // redisProcessor is what a Load's plain read needs of the client besides
@@ -142,8 +182,9 @@ func (b *redisBackend) k(key string) string { return b.prefix + key }
 // getScript returns a live session's sealed identity and tokens, and marks
 // it used when its last recorded use is step or more before now; an
 // expired one is deleted, with its index entries. ARGV: now, idle, step
-// (ms). A Load runs it only when the plain read finds a write due (the
-// session expired, or a use to record): it decides again, atomically.
+// (ms), and the invalidation channel. A Load runs it only when the plain
+// read finds a write due (the session expired, or a use to record): it
+// decides again, atomically. Either write publishes the key.
 var getScript = redis.NewScript(`
 local v = redis.call('HMGET', KEYS[1], 'i', 't', 'e', 'a', 'x')
 if not v[1] then return false end
@@ -152,11 +193,13 @@ local e, a = tonumber(v[3]), tonumber(v[4])
 if not e or not a or now >= e or now - a >= idle then
   redis.call('DEL', KEYS[1])
   if v[5] then for ix in string.gmatch(v[5], '%S+') do redis.call('SREM', ix, KEYS[1]) end end
+  redis.call('PUBLISH', ARGV[4], KEYS[1])
   return false
 end
 if now - a >= step then
   redis.call('HSET', KEYS[1], 'a', ARGV[1])
   redis.call('PEXPIRE', KEYS[1], math.max(1, math.min(e - now, idle)))
+  redis.call('PUBLISH', ARGV[4], KEYS[1])
 end
 return {v[1], v[2]}`)
 
@@ -165,8 +208,27 @@ return {v[1], v[2]}`)
 // delete or a use to record, does it run getScript, which decides again
 // atomically. Between recorded uses a Load writes nothing.
 func (b *redisBackend) get(ctx context.Context, key string, now time.Time, idle time.Duration) (record, error) {
+	return b.read(ctx, key, now, idle, false)
+}
+
+// cached implements nearCacher: the near cache's answer, without I/O.
+func (b *redisBackend) cached(key string, now time.Time, idle time.Duration) (record, bool) {
+	return b.nc.lookup(key, ms(now), msd(idle), msd(b.step))
+}
+
+// getCaching implements nearCacher: get, caching a pure read's answer
+// unless an invalidation or a clear came since the read began.
+func (b *redisBackend) getCaching(ctx context.Context, key string, now time.Time, idle time.Duration) (record, error) {
+	return b.read(ctx, key, now, idle, true)
+}
+
+func (b *redisBackend) read(ctx context.Context, key string, now time.Time, idle time.Duration, cache bool) (record, error) {
 	nowMs, idleMs, stepMs := ms(now), msd(idle), msd(b.step)
 	if b.proc != nil {
+		var g uint64
+		if cache {
+			g = b.nc.gen.Load() // before the read: see nearCache
+		}
 		cmd := redis.NewStringSliceCmd(ctx, "hmget", b.k(key), "i", "t", "e", "a")
 		if err := b.proc.Process(ctx, cmd); err != nil {
 			return record{}, unavailable(err)
@@ -181,10 +243,17 @@ func (b *redisBackend) get(ctx context.Context, key string, now time.Time, idle 
 		e, err1 := strconv.ParseInt(v[2], 10, 64)
 		a, err2 := strconv.ParseInt(v[3], 10, 64)
 		if err1 == nil && err2 == nil && nowMs < e && nowMs-a < idleMs && nowMs-a < stepMs {
+			if cache {
+				if h := b.nc.hooks.Load(); h != nil && h.afterRead != nil {
+					h.afterRead(key)
+				}
+				b.nc.insert(key, nearEntry{identity: v[0], secrets: v[1], end: e, used: a, at: nowMs}, g)
+			}
 			return record{identity: v[0], secrets: v[1]}, nil
 		}
 	}
-	v, err := getScript.Run(ctx, b.c, []string{b.k(key)}, nowMs, idleMs, stepMs).StringSlice()
+	v, err := getScript.Run(ctx, b.c, []string{b.k(key)}, nowMs, idleMs, stepMs, b.channel).StringSlice()
+	b.forget(key)
 	if errors.Is(err, redis.Nil) {
 		return record{}, ErrNoSession
 	}
@@ -199,7 +268,7 @@ func (b *redisBackend) get(ctx context.Context, key string, now time.Time, idle 
 
 // putScript: KEYS[1] the session, KEYS[2…] its indexes. ARGV: create (1/0),
 // identity, tokens, end, now, the session's TTL, the indexes' TTL, the
-// index list.
+// index list, the invalidation channel.
 var putScript = redis.NewScript(`
 local exists = redis.call('EXISTS', KEYS[1]) == 1
 if (ARGV[1] == '1') == exists then return 0 end
@@ -214,6 +283,7 @@ for n = 2, #KEYS do
   redis.call('SADD', KEYS[n], KEYS[1])
   if redis.call('PTTL', KEYS[n]) < ttl then redis.call('PEXPIRE', KEYS[n], ttl) end
 end
+redis.call('PUBLISH', ARGV[9], KEYS[1])
 return 1`)
 
 func (b *redisBackend) put(ctx context.Context, key string, rec record, create bool, now time.Time, idle time.Duration) (bool, error) {
@@ -228,40 +298,59 @@ func (b *redisBackend) put(ctx context.Context, key string, rec record, create b
 		c = "1"
 	}
 	n, err := putScript.Run(ctx, b.c, keys, c, rec.identity, rec.secrets, ms(rec.expires), ms(now),
-		msd(min(life, idle)), msd(life), strings.Join(keys[1:], " ")).Int()
+		msd(min(life, idle)), msd(life), strings.Join(keys[1:], " "), b.channel).Int()
+	b.forget(key)
 	if err != nil {
 		return false, unavailable(err)
 	}
 	return n == 1, nil
 }
 
+// delScript: ARGV[1] the invalidation channel.
 var delScript = redis.NewScript(`
 local x = redis.call('HGET', KEYS[1], 'x')
 local n = redis.call('DEL', KEYS[1])
 if x then for ix in string.gmatch(x, '%S+') do redis.call('SREM', ix, KEYS[1]) end end
+if n > 0 then redis.call('PUBLISH', ARGV[1], KEYS[1]) end
 return n`)
 
 func (b *redisBackend) del(ctx context.Context, key string) error {
-	return unavailable(delScript.Run(ctx, b.c, []string{b.k(key)}).Err())
+	err := delScript.Run(ctx, b.c, []string{b.k(key)}, b.channel).Err()
+	b.forget(key)
+	return unavailable(err)
 }
 
 // delIndexScript deletes every session an index lists, unlisting each from
-// its other indexes, then the index.
+// its other indexes and publishing its key, then the index; it returns the
+// keys of the sessions it deleted. ARGV[1] the invalidation channel.
 var delIndexScript = redis.NewScript(`
-local n = 0
+local gone = {}
 for _, s in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   local x = redis.call('HGET', s, 'x')
-  n = n + redis.call('DEL', s)
+  if redis.call('DEL', s) == 1 then
+    gone[#gone + 1] = s
+    redis.call('PUBLISH', ARGV[1], s)
+  end
   if x then for ix in string.gmatch(x, '%S+') do
     if ix ~= KEYS[1] then redis.call('SREM', ix, s) end
   end end
 end
 redis.call('DEL', KEYS[1])
-return n`)
+return gone`)
 
 func (b *redisBackend) delIndex(ctx context.Context, index string) (int, error) {
-	n, err := delIndexScript.Run(ctx, b.c, []string{b.k(index)}).Int()
-	return n, unavailable(err)
+	gone, err := delIndexScript.Run(ctx, b.c, []string{b.k(index)}, b.channel).StringSlice()
+	if b.nc != nil {
+		if err != nil { // it may have deleted some: which, unknown
+			b.nc.purge()
+		}
+		for _, k := range gone {
+			if key, ok := strings.CutPrefix(k, b.prefix); ok {
+				b.nc.invalidate(key)
+			}
+		}
+	}
+	return len(gone), unavailable(err)
 }
 
 var lockScript = redis.NewScript(`return redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0`)

@@ -96,6 +96,16 @@ type serverStore struct {
 	timeout time.Duration
 	local   bool // the backend is this process's memory: no call to time out
 	now     func() time.Time
+	cache   nearCacher // nil: none; Load reads through it, nothing else does
+}
+
+// nearCacher is a backend with a near cache (RedisStore's).
+type nearCacher interface {
+	// cached returns the cached record under key if it may be served at
+	// now, by the rules of get; it does no I/O.
+	cached(key string, now time.Time, idle time.Duration) (record, bool)
+	// getCaching is get, caching what it read when that is safe.
+	getCaching(ctx context.Context, key string, now time.Time, idle time.Duration) (record, error)
 }
 
 // serverConfig is what MemoryConfig and RedisConfig share.
@@ -200,25 +210,25 @@ func (st *serverStore) Load(r *http.Request) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := st.get(r.Context(), id)
+	s, err := st.get(r.Context(), id, true)
 	if s != nil {
 		s.req = r
 	}
 	return s, err
 }
 
-// Get implements ServerStore.
-func (st *serverStore) Get(ctx context.Context, id string) (*Session, error) { return st.get(ctx, id) }
+// Get implements ServerStore. It always reads the backend, never a near
+// cache: middleware's refresh relies on it for the store's truth.
+func (st *serverStore) Get(ctx context.Context, id string) (*Session, error) {
+	return st.get(ctx, id, false)
+}
 
-func (st *serverStore) get(ctx context.Context, id string) (*Session, error) {
-	if !st.local { // a timer per request is most of what a memory Load costs
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, st.timeout)
-		defer cancel()
-	}
+// get reads the session with this ID; Load's reads (viaCache) go through
+// the near cache, if any.
+func (st *serverStore) get(ctx context.Context, id string, viaCache bool) (*Session, error) {
 	key := storeKey(id)
 	now := st.now()
-	rec, err := st.be.get(ctx, key, now, st.idle)
+	rec, err := st.fetch(ctx, key, now, viaCache && st.cache != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -237,6 +247,25 @@ func (st *serverStore) get(ctx context.Context, id string) (*Session, error) {
 	}
 	s.src = &storedSecrets{st: st, key: key, text: rec.secrets}
 	return s, nil
+}
+
+// fetch reads the record under key from the near cache (when viaCache) or
+// the backend.
+func (st *serverStore) fetch(ctx context.Context, key string, now time.Time, viaCache bool) (record, error) {
+	if viaCache {
+		if rec, ok := st.cache.cached(key, now, st.idle); ok {
+			return rec, nil
+		}
+	}
+	if !st.local { // a timer per request is most of what a memory Load costs
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, st.timeout)
+		defer cancel()
+	}
+	if viaCache {
+		return st.cache.getCaching(ctx, key, now, st.idle)
+	}
+	return st.be.get(ctx, key, now, st.idle)
 }
 
 // storedSecrets are a loaded session's sealed tokens, opened on first use.

@@ -57,7 +57,7 @@ func openStore(ctx context.Context, cfg *config, log *slog.Logger) (session.Stor
 	} else {
 		log.Info("sessions in Redis", "addr", rc.Options().Addr, "db", rc.Options().DB)
 	}
-	return s, func() { rc.Close() }, nil
+	return s, func() { s.Close(); rc.Close() }, nil
 }
 
 // redisLog sends go-redis's own messages (a failed dial for each call while

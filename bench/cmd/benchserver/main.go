@@ -1,7 +1,8 @@
 // Command benchserver serves the request paths of the benchmark table on
 // 127.0.0.1 for wrk (make bench): GET /{case} for each case of bench.Cases
 // (bare, gorilla-gob, cookie-identity, cookie-3k, cookie-3k+tokens, memory,
-// memory+tokens, redis-ping, redis, redis+tokens). Once listening it writes
+// memory+tokens, redis-ping, redis, redis+tokens, redis-near,
+// redis-near+tokens). Once listening it writes
 // one line per case to the file named by -cases: the case name, its URL and
 // the Cookie header of its signed-in browser, separated by tabs. It stops
 // on SIGINT or SIGTERM.
@@ -59,6 +60,11 @@ func run(addr, casesFile, redisURL string) error {
 	cases, err := bench.Cases(opt)
 	if err != nil {
 		return err
+	}
+	for _, c := range cases {
+		if c.Close != nil {
+			defer c.Close()
+		}
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
