@@ -84,6 +84,13 @@ type AccessTokenConfig struct {
 	InsecureTypes []string
 	// IntrospectionURL replaces the introspection_endpoint of discovery.
 	IntrospectionURL string
+	// InsecureUntypedIntrospection accepts an introspected token whose
+	// answer has neither token_type nor aud. By default such a token is
+	// refused: nothing then says it is an access token for this API, and
+	// some providers describe refresh tokens exactly so (panva's
+	// oidc-provider). Set it only for a provider whose access tokens are
+	// introspected that way and whose refresh tokens never reach the API.
+	InsecureUntypedIntrospection bool
 	// CacheTTL is the longest an active introspection result is reused
 	// (never past the token's exp); default DefaultIntrospectionCacheTTL. A
 	// revoked token is accepted for at most this long.

@@ -167,8 +167,8 @@ func (v *AccessTokenVerifier) checkIntrospection(m *Metadata, r *introspection, 
 		Scopes: strings.Fields(r.Scope), JWTID: r.JTI, Expiry: r.Expiry.time(), IssuedAt: r.IssuedAt.time(),
 		NotBefore: r.NotBefore.time(), Introspected: true, Raw: body}
 	now := v.c.p.Now()
-	checks := []error{checkIntrospectedType(r.TokenType), checkNotBound(r.Cnf),
-		checkATNotBefore(t, now, v.c.p.Leeway)}
+	checks := []error{checkIntrospectedType(r.TokenType), v.checkIntrospectedKind(r.TokenType, t),
+		checkNotBound(r.Cnf), checkATNotBefore(t, now, v.c.p.Leeway)}
 	if t.Issuer != "" {
 		checks = append(checks, v.checkIssuer(m, t))
 	}
@@ -184,6 +184,16 @@ func (v *AccessTokenVerifier) checkIntrospection(m *Metadata, r *introspection, 
 		}
 	}
 	return t, nil
+}
+
+// checkIntrospectedKind asks for one sign, token_type or aud, that the
+// provider answered about an access token (RFC 7662 §2.2 makes both
+// optional); without either, a refresh token would pass for one.
+func (v *AccessTokenVerifier) checkIntrospectedKind(tokenType string, t *AccessToken) error {
+	if tokenType != "" || len(t.Audience) > 0 || v.cfg.InsecureUntypedIntrospection {
+		return nil
+	}
+	return reject(ErrAccessTokenType, "introspection gave neither token_type nor aud")
 }
 
 // checkIntrospectedType refuses what the provider says is not a bearer

@@ -3,8 +3,10 @@ package client_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -332,4 +334,34 @@ func TestVerifyOpaqueWithoutIntrospectionEndpoint(t *testing.T) {
 	}})
 	tok, err := e.v.Verify(context.Background(), "opaque-value")
 	wantRefused(t, tok, err, client.ErrMalformedAccessToken, "opaque-value")
+}
+
+// TestIntrospectUntyped: an answer with neither token_type nor aud (how
+// panva's oidc-provider describes a refresh token) is refused, unless the
+// verifier is told to accept it.
+func TestIntrospectUntyped(t *testing.T) {
+	t.Parallel()
+	for _, insecure := range []bool{false, true} {
+		t.Run(fmt.Sprintf("insecure=%v", insecure), func(t *testing.T) {
+			t.Parallel()
+			e := newRS(t, client.AccessTokenConfig{Audience: opaqueAud, InsecureUntypedIntrospection: insecure})
+			raw := e.token(t, opaqueAud)
+			e.op.SetHooks(interceptIntrospection(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.Write([]byte(`{"active":true,"sub":"ada","client_id":"svc","scope":"api:read","exp":` +
+					strconv.FormatInt(e.clk.Now().Add(time.Hour).Unix(), 10) + `}`))
+			}))
+			tok, err := e.v.Verify(context.Background(), raw)
+			if insecure {
+				if err != nil || tok.Subject != "ada" {
+					t.Fatalf("got %v, %v; want ada accepted", tok, err)
+				}
+				return
+			}
+			if tok != nil || !errors.Is(err, client.ErrAccessTokenType) || !errors.Is(err, client.ErrInvalidAccessToken) {
+				t.Fatalf("got %v, %v; want ErrAccessTokenType", tok, err)
+			}
+			noToken(t, err, raw)
+		})
+	}
 }

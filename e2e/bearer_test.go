@@ -6,6 +6,7 @@ package e2e_test
 // introspection, through client.AccessTokenVerifier and middleware.Bearer.
 
 import (
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -111,4 +112,47 @@ func tamperJWT(jwt string) string {
 	sig := []byte(jwt[i+1:])
 	sig[len(sig)/2] ^= 1
 	return jwt[:i+1] + string(sig)
+}
+
+// TestBearerRefreshTokenRealOP: the real provider introspects a refresh
+// token as active, with neither token_type nor aud; presented to an API as a
+// bearer token it is refused, while the same client's opaque access token
+// (token_type Bearer) is accepted.
+func TestBearerRefreshTokenRealOP(t *testing.T) {
+	op := realop.Start(t, realop.Options{RedirectURIs: []string{redirectURI}})
+	ctx := t.Context()
+	c, err := client.New(client.Provider{Name: "real", Issuer: op.Issuer, RedirectURL: redirectURI,
+		ClientID: realop.ConfidentialClientID, ClientSecret: realop.ConfidentialClientSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authURL, flow, err := c.Begin(ctx, client.BeginOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := op.Authorize(t, browser(t), authURL, "alice")
+	res, err := c.Callback(ctx, flow, cb.Query())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Tokens.RefreshToken == "" || strings.Count(res.Tokens.AccessToken, ".") == 2 {
+		t.Fatalf("want an opaque access token and a refresh token")
+	}
+
+	// The API introspects as the same client, so the provider describes its
+	// tokens; tokens issued without a resource indicator carry no aud.
+	v, err := client.NewAccessTokenVerifier(c, client.AccessTokenConfig{Audience: bearerAPI, Format: client.AccessTokenIntrospect})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok, err := v.Verify(ctx, res.Tokens.AccessToken); err != nil || tok.Subject != "alice" {
+		t.Fatalf("opaque access token: %v, %v", tok, err)
+	}
+	tok, err := v.Verify(ctx, res.Tokens.RefreshToken)
+	if tok != nil || !errors.Is(err, client.ErrAccessTokenType) || !errors.Is(err, client.ErrInvalidAccessToken) {
+		t.Fatalf("refresh token as a bearer token: %v, %v; want ErrAccessTokenType", tok, err)
+	}
+	if strings.Contains(err.Error(), res.Tokens.RefreshToken) {
+		t.Fatal("the error holds the token")
+	}
 }
