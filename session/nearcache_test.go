@@ -39,6 +39,18 @@ func nearStore(t *testing.T, rc redis.Scripter, prefix string, cfg session.Redis
 	return s
 }
 
+// twoStores are two instances of a RedisStore with the near cache on, on
+// one fresh Redis, both subscribed.
+func twoStores(t *testing.T) (a, b *session.RedisStore) {
+	t.Helper()
+	srv := redistest.Start(t)
+	a = nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
+	b = nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
+	waitLive(t, a)
+	waitLive(t, b)
+	return a, b
+}
+
 func stats(s *session.RedisStore) session.NearStats {
 	st, _ := session.NearCacheStats(s)
 	return st
@@ -101,11 +113,7 @@ func requireNoSession(t *testing.T, s *session.RedisStore, cookie, what string) 
 // is gone on B once the invalidation arrived.
 func TestNearCacheDeleteElsewhere(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	a := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	b := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	waitLive(t, a)
-	waitLive(t, b)
+	a, b := twoStores(t)
 	s, cookie := login(t, a)
 	requireHit(t, b, cookie)
 	before := stats(b).Invalidations
@@ -121,11 +129,7 @@ func TestNearCacheDeleteElsewhere(t *testing.T) {
 // once the invalidation arrived.
 func TestNearCacheUpdateElsewhere(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	a := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	b := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	waitLive(t, a)
-	waitLive(t, b)
+	a, b := twoStores(t)
 	s, cookie := login(t, a)
 	requireHit(t, b, cookie)
 	got, err := a.Get(t.Context(), s.ID)
@@ -160,11 +164,7 @@ func TestNearCacheUpdateElsewhere(t *testing.T) {
 // end the sessions B has cached, and only those.
 func TestNearCacheDeleteByIndex(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	a := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	b := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	waitLive(t, a)
-	waitLive(t, b)
+	a, b := twoStores(t)
 	loginAs := func(subject, sid string) string {
 		u := rtUser()
 		u.Subject, u.SessionID = subject, sid
@@ -249,11 +249,7 @@ func TestNearCacheSubscriptionLost(t *testing.T) {
 // does not cache it.
 func TestNearCacheGenerationRace(t *testing.T) {
 	t.Parallel()
-	srv := redistest.Start(t)
-	a := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	b := nearStore(t, srv.Client(t), "lk:", session.RedisConfig{})
-	waitLive(t, a)
-	waitLive(t, b)
+	a, b := twoStores(t)
 	s, cookie := login(t, a)
 	var once sync.Once
 	session.SetNearHooks(b, func(string) {
