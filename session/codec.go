@@ -60,14 +60,17 @@ func totalLen(fields []string) int {
 	return n
 }
 
-// decoder reads fields out of one string, so that every decoded string
-// shares the single allocation made for the plaintext.
-type decoder struct {
-	s   string
+// reader reads fields out of a plaintext. Over a string (decoder), every
+// decoded string shares the single allocation made for the plaintext; over
+// bytes (see unpacker) the caller copies out what it keeps.
+type reader[T string | []byte] struct {
+	s   T
 	err error
 }
 
-func (d *decoder) uvarint() uint64 {
+type decoder = reader[string]
+
+func (d *reader[T]) uvarint() uint64 {
 	if d.err != nil {
 		return 0
 	}
@@ -80,7 +83,7 @@ func (d *decoder) uvarint() uint64 {
 	return v
 }
 
-func (d *decoder) time() time.Time {
+func (d *reader[T]) time() time.Time {
 	if d.err != nil {
 		return time.Time{}
 	}
@@ -96,21 +99,22 @@ func (d *decoder) time() time.Time {
 	return time.Unix(v, 0)
 }
 
-func (d *decoder) str() string {
-	n := d.uvarint()
-	if d.err != nil {
-		return ""
-	}
-	if n > uint64(len(d.s)) {
+// take consumes n bytes.
+func (d *reader[T]) take(n uint64) T {
+	var zero T
+	if d.err != nil || n > uint64(len(d.s)) {
 		d.err = errCodec
-		return ""
+		return zero
 	}
 	v := d.s[:n]
 	d.s = d.s[n:]
 	return v
 }
 
-func (d *decoder) byte() byte {
+// str reads a length-prefixed string (or bytes).
+func (d *reader[T]) str() T { return d.take(d.uvarint()) }
+
+func (d *reader[T]) byte() byte {
 	if d.err != nil || len(d.s) == 0 {
 		d.err = errCodec
 		return 0
@@ -153,22 +157,22 @@ func encodeSecrets(b []byte, sec *secrets) []byte {
 // decodeSecrets reads the tokens and the raw profile of either version.
 // The strings it returns share one allocation of their own, never plain's
 // memory, so the caller may wipe plain.
-func decodeSecrets[T string | []byte](plain T) (*secrets, error) {
+func decodeSecrets(plain []byte) (*secrets, error) {
 	if len(plain) > 0 && plain[0] == secretsV1 {
 		return decodeSecretsV1(string(plain))
 	}
-	u := &unpacker{in: []byte(plain)}
+	u := &unpacker{reader: reader[[]byte]{s: plain}}
 	if u.byte() != secretsV2 {
 		return nil, errCodec
 	}
-	u.out.Grow(len(u.in)*4/3 + 8) // packed text grows by a third
-	var ends [5]int               // of access, type, refresh, ID token, scopes in out
+	u.out.Grow(len(u.s)*4/3 + 8) // packed text grows by a third
+	var ends [5]int              // of access, type, refresh, ID token, scopes in out
 	for i := range ends {
 		ends[i] = u.text()
 	}
-	profile := u.raw()
+	profile := u.str()
 	expiry := u.time()
-	if u.err == nil && len(u.in) != 0 {
+	if u.err == nil && len(u.s) != 0 {
 		return nil, errCodec
 	}
 	if u.err != nil {

@@ -60,7 +60,7 @@ func TestSecretsRoundTrip(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := decodeSecrets(string(encodeSecrets(nil, &tt.sec)))
+			got, err := decodeSecrets(encodeSecrets(nil, &tt.sec))
 			if err != nil {
 				t.Fatalf("decodeSecrets: %v", err)
 			}
@@ -96,7 +96,7 @@ func TestDecodeMalformed(t *testing.T) {
 			if err := decodeIdentity(string(tt.in), &Session{}); !errors.Is(err, errCodec) {
 				t.Errorf("decodeIdentity error = %v, want errCodec", err)
 			}
-			if sec, err := decodeSecrets(string(tt.in)); !errors.Is(err, errCodec) || sec != nil {
+			if sec, err := decodeSecrets(tt.in); !errors.Is(err, errCodec) || sec != nil {
 				t.Errorf("decodeSecrets = %v, %v; want nil, errCodec", sec, err)
 			}
 		})
@@ -109,7 +109,7 @@ func TestDecodeMalformed(t *testing.T) {
 			}
 		}
 		for n := range len(sec) {
-			if got, err := decodeSecrets(string(sec[:n])); !errors.Is(err, errCodec) || got != nil {
+			if got, err := decodeSecrets(sec[:n]); !errors.Is(err, errCodec) || got != nil {
 				t.Errorf("secrets cut to %d bytes: %v, %v; want nil, errCodec", n, got, err)
 			}
 		}

@@ -101,8 +101,8 @@ func FuzzDecodeSecrets(f *testing.F) {
 		tok.AccessToken, tok.TokenType, tok.RefreshToken, tok.IDToken, "openid email", []byte(`{"sub":"1"}`), tok.Expiry.Unix())
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0}, "", "", "", "", "", []byte(nil), int64(0))
 	f.Fuzz(func(t *testing.T, raw []byte, access, typ, refresh, idt, scopes string, profile []byte, expiry int64) {
-		if sec, err := decodeSecrets(string(raw)); err == nil {
-			again, err := decodeSecrets(string(encodeSecrets(nil, sec)))
+		if sec, err := decodeSecrets(raw); err == nil {
+			again, err := decodeSecrets(encodeSecrets(nil, sec))
 			if err != nil {
 				t.Fatalf("re-decode: %v", err)
 			}
@@ -126,7 +126,7 @@ func FuzzDecodeSecrets(f *testing.F) {
 		if len(profile) > 0 {
 			in.Profile = profile
 		}
-		out, err := decodeSecrets(string(encodeSecrets(nil, in)))
+		out, err := decodeSecrets(encodeSecrets(nil, in))
 		if err != nil {
 			t.Fatalf("decode(encode(x)): %v", err)
 		}

@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"strings"
-	"time"
 )
 
 // Tokens are nearly always base64url text, whole (GitHub's, Google's
@@ -82,47 +81,9 @@ func packable(s string) (segs int, ok bool) {
 // unpacker reads version 2 secrets, writing the text of every string field
 // into out, one after another, so that they all share out's one allocation.
 type unpacker struct {
-	in  []byte
+	reader[[]byte]
 	out strings.Builder
-	err error
 }
-
-func (u *unpacker) uvarint() uint64 {
-	if u.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(u.in)
-	if n <= 0 {
-		u.err = errCodec
-		return 0
-	}
-	u.in = u.in[n:]
-	return v
-}
-
-func (u *unpacker) byte() byte {
-	if u.err != nil || len(u.in) == 0 {
-		u.err = errCodec
-		return 0
-	}
-	v := u.in[0]
-	u.in = u.in[1:]
-	return v
-}
-
-// take consumes n bytes of input.
-func (u *unpacker) take(n uint64) []byte {
-	if u.err != nil || n > uint64(len(u.in)) {
-		u.err = errCodec
-		return nil
-	}
-	v := u.in[:n]
-	u.in = u.in[n:]
-	return v
-}
-
-// raw reads a length-prefixed byte string; it aliases the input.
-func (u *unpacker) raw() []byte { return u.take(u.uvarint()) }
 
 // text decodes one string field into out and returns where it ends there.
 func (u *unpacker) text() int {
@@ -139,7 +100,7 @@ func (u *unpacker) text() int {
 	var lens [maxSegments]int
 	for i := range segs {
 		n := u.uvarint()
-		if n > uint64(len(u.in))*4/3+4 {
+		if n > uint64(len(u.s))*4/3+4 {
 			u.err = errCodec
 			return 0
 		}
@@ -192,20 +153,4 @@ func encodeB64URL(dst, src []byte) {
 		src, dst = src[6:], dst[8:]
 	}
 	base64.RawURLEncoding.Encode(dst, src)
-}
-
-func (u *unpacker) time() time.Time {
-	if u.err != nil {
-		return time.Time{}
-	}
-	v, n := binary.Varint(u.in)
-	if n <= 0 {
-		u.err = errCodec
-		return time.Time{}
-	}
-	u.in = u.in[n:]
-	if v == 0 {
-		return time.Time{}
-	}
-	return time.Unix(v, 0)
 }

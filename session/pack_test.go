@@ -69,10 +69,10 @@ func TestPackRoundTrip(t *testing.T) {
 			if packed := len(b) > 0 && b[0]&1 == 1; packed != tt.packed {
 				t.Errorf("packed = %v, want %v (%x)", packed, tt.packed, b)
 			}
-			u := &unpacker{in: b}
+			u := &unpacker{reader: reader[[]byte]{s: b}}
 			end := u.text()
-			if got := u.out.String(); u.err != nil || len(u.in) != 0 || end != len(got) || got != tt.in {
-				t.Fatalf("unpacked %q (end %d, err %v, %d bytes left), want %q", got, end, u.err, len(u.in), tt.in)
+			if got := u.out.String(); u.err != nil || len(u.s) != 0 || end != len(got) || got != tt.in {
+				t.Fatalf("unpacked %q (end %d, err %v, %d bytes left), want %q", got, end, u.err, len(u.s), tt.in)
 			}
 		})
 	}
@@ -152,7 +152,7 @@ func TestUnpackMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			u := &unpacker{in: tt.in}
+			u := &unpacker{reader: reader[[]byte]{s: tt.in}}
 			u.text()
 			if !errors.Is(u.err, errCodec) {
 				t.Errorf("err = %v, want errCodec", u.err)

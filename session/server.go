@@ -282,7 +282,7 @@ func (ss *storedSecrets) loadSecrets(_ *http.Request, _ *Session) (*secrets, err
 	if err != nil {
 		return nil, fmt.Errorf("%w: tokens: %w", ErrNoSession, err)
 	}
-	sec, err := decodeSecrets(string(plain))
+	sec, err := decodeSecrets(plain)
 	clear(plain) // the tokens' plaintext, in the pooled buffer
 	if err != nil {
 		return nil, fmt.Errorf("%w: tokens: %w", ErrNoSession, err)
