@@ -61,7 +61,12 @@ func redisFor(tb testing.TB) redis.UniversalClient {
 		tb.Cleanup(func() { c.Close() })
 		return c
 	}
-	if _, err := exec.LookPath("redis-server"); err != nil || testing.Short() {
+	if testing.Short() {
+		return nil
+	}
+	// Without redis-server the Redis cases are left out, except under
+	// CI=true, where redistest fails the test instead.
+	if _, err := exec.LookPath("redis-server"); err != nil && os.Getenv("CI") != "true" {
 		return nil
 	}
 	return redistest.Start(tb).Client(tb)

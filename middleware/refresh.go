@@ -51,8 +51,8 @@ func tokenKey(refreshToken string) string {
 // refresh returns tokens that replace t, refreshing at most once per refresh
 // token. Waiters stop at their own context's end; the refresh itself runs to
 // its own timeout so that one impatient request cannot fail the others.
-// With a server-side store, sessionID names the session, and the refresh
-// runs once across instances too (see refreshShared).
+// sessionID names the session; with a server-side store the refresh runs
+// once across instances too (see refreshShared).
 func (f *refresher) refresh(ctx context.Context, c *client.Client, t client.Tokens, sub, sessionID string) (*client.Tokens, error) {
 	key := tokenKey(t.RefreshToken)
 	now := f.a.cfg.Now()
@@ -87,7 +87,7 @@ func (f *refresher) refresh(ctx context.Context, c *client.Client, t client.Toke
 }
 
 func (f *refresher) run(ctx context.Context, c *client.Client, t client.Tokens, sub, sessionID, key string, call *refreshCall) {
-	if f.a.server != nil && sessionID != "" {
+	if f.a.server != nil {
 		call.tokens, call.err = f.a.refreshShared(ctx, c, t, sub, sessionID)
 	} else {
 		call.tokens, call.err = c.Refresh(ctx, &t, sub)
@@ -142,18 +142,14 @@ func (a *Auth) refreshSession(w http.ResponseWriter, r *http.Request, s *session
 		}
 		return t, nil
 	}
-	var id string
-	if a.server != nil {
-		id = s.ID
-	}
-	nt, err := a.refresher.refresh(r.Context(), c, t, s.User.Subject, id)
+	nt, err := a.refresher.refresh(r.Context(), c, t, s.User.Subject, s.ID)
 	if errors.Is(err, client.ErrInvalidGrant) || errors.Is(err, ErrSessionEnded) {
 		a.log.LogAttrs(r.Context(), levelFor(401), "loginkit: refresh refused; session ended", attrErr(err), attrProvider(c.Name()))
 		_ = a.store.Delete(w, r)
-		if errors.Is(err, ErrSessionEnded) {
-			return client.Tokens{}, err
+		if !errors.Is(err, ErrSessionEnded) {
+			err = fmt.Errorf("%w: %w", ErrSessionEnded, err)
 		}
-		return client.Tokens{}, fmt.Errorf("%w: %w", ErrSessionEnded, err)
+		return client.Tokens{}, err
 	}
 	if err != nil {
 		a.log.LogAttrs(r.Context(), levelFor(502), "loginkit: refresh failed", attrErr(err), attrProvider(c.Name()))
