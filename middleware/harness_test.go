@@ -2,6 +2,7 @@ package middleware_test
 
 import (
 	"encoding/base64"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,8 +36,7 @@ type env struct {
 	auth   *middleware.Auth
 	clock  *clock
 	tokens *tokenLog
-	logs   *strings.Builder
-	logMu  *sync.Mutex
+	logs   *syncBuffer
 
 	errMu   sync.Mutex
 	lastErr *middleware.Error
@@ -78,20 +78,27 @@ func (l *tokenLog) list() []string {
 	return append([]string(nil), l.all...)
 }
 
-type syncWriter struct {
-	mu *sync.Mutex
-	b  *strings.Builder
+// syncBuffer collects log lines from concurrent handlers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
 }
 
-func (w syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newEnv(t *testing.T, o envOptions) *env {
 	t.Helper()
-	e := &env{t: t, clock: &clock{}, tokens: &tokenLog{}, logs: &strings.Builder{}, logMu: &sync.Mutex{}}
+	e := &env{t: t, clock: &clock{}, tokens: &tokenLog{}, logs: &syncBuffer{}}
 	var handler atomic.Value
 	e.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		handler.Load().(http.Handler).ServeHTTP(w, r)
@@ -122,7 +129,7 @@ func newEnv(t *testing.T, o envOptions) *env {
 	cfg := middleware.Config{
 		BaseURL: e.app.URL, Providers: []client.Provider{p},
 		Keys:   [][]byte{[]byte("0123456789abcdef0123456789abcdef")},
-		Logger: slog.New(slog.NewTextHandler(syncWriter{e.logMu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:    e.clock.Now,
 	}
 	if o.auth != nil {
@@ -150,6 +157,19 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		io.WriteString(w, "signed out")
 	})))
+	mountPrivate(mux, auth)
+	mux.Handle("GET /sid", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := middleware.SessionFrom(r.Context())
+		io.WriteString(w, s.ID)
+	})))
+	handler.Store(http.Handler(mux))
+	return e
+}
+
+// mountPrivate serves the test app's signed-in routes: GET /private (the
+// user's subject) and GET /api (the provider's userinfo through auth.Client,
+// 401 once the session ended).
+func mountPrivate(mux *http.ServeMux, auth *middleware.Auth) {
 	mux.Handle("GET /private", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, _ := middleware.UserFrom(r.Context())
 		io.WriteString(w, "private for "+u.Subject)
@@ -162,11 +182,11 @@ func newEnv(t *testing.T, o envOptions) *env {
 		}
 		m, _ := auth.ProviderClient("test").Discover(r.Context())
 		resp, err := hc.Get(m.UserInfoURL)
+		if errors.Is(err, middleware.ErrSessionEnded) {
+			http.Error(w, "session ended", http.StatusUnauthorized)
+			return
+		}
 		if err != nil {
-			if strings.Contains(err.Error(), "session ended") {
-				http.Error(w, "session ended", http.StatusUnauthorized)
-				return
-			}
 			http.Error(w, "upstream failed", http.StatusBadGateway)
 			return
 		}
@@ -174,12 +194,6 @@ func newEnv(t *testing.T, o envOptions) *env {
 		w.WriteHeader(resp.StatusCode)
 		io.Copy(w, resp.Body)
 	})))
-	mux.Handle("GET /sid", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s, _ := middleware.SessionFrom(r.Context())
-		io.WriteString(w, s.ID)
-	})))
-	handler.Store(http.Handler(mux))
-	return e
 }
 
 // setHooks installs h plus the token recorder.
@@ -303,8 +317,6 @@ func (b *browser) cookies(e *env) []*http.Cookie {
 }
 
 func (e *env) logText() string {
-	e.logMu.Lock()
-	defer e.logMu.Unlock()
 	return e.logs.String()
 }
 

@@ -103,37 +103,14 @@ func (e *env) instance(t *testing.T, kind storeKind) string {
 	auth, err := middleware.New(middleware.Config{
 		BaseURL: base, Keys: testKeys, Store: kind.make(t, e.clock.Now), Now: e.clock.Now,
 		Providers: []client.Provider{{Name: "test", Issuer: e.op.Issuer(), ClientID: "app", ClientSecret: "app-secret", Timeout: 2 * time.Second}},
-		Logger:    slog.New(slog.NewTextHandler(syncWriter{e.logMu, e.logs}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:    slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	auth.Register(mux)
-	mux.Handle("GET /private", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, _ := middleware.UserFrom(r.Context())
-		io.WriteString(w, "private for "+u.Subject)
-	})))
-	mux.Handle("GET /api", auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		hc, err := auth.Client(w, r)
-		if err != nil {
-			http.Error(w, "no client", http.StatusUnauthorized)
-			return
-		}
-		m, _ := auth.ProviderClient("test").Discover(r.Context())
-		resp, err := hc.Get(m.UserInfoURL)
-		if errors.Is(err, middleware.ErrSessionEnded) {
-			http.Error(w, "session ended", http.StatusUnauthorized)
-			return
-		}
-		if err != nil {
-			http.Error(w, "upstream failed", http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
-	})))
+	mountPrivate(mux, auth)
 	srv.Config.Handler = mux
 	srv.Start()
 	t.Cleanup(srv.Close)
