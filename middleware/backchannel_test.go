@@ -80,10 +80,8 @@ func TestBackChannelLogout(t *testing.T) {
 func TestBackChannelLogoutRefused(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, kind storeKind) {
-		e, store := newServerEnv(t, kind, envOptions{})
-		b := newBrowser(t)
-		b.mustLogin(e)
-		sid := sessionOf(t, e, b, store).User.SessionID
+		e, _, b, s := signedInServer(t, kind)
+		sid := s.User.SessionID
 		old := e.clock.Now().Add(-10 * time.Minute).Unix()
 		cases := map[string]func(map[string]any){
 			"wrong aud":         func(c map[string]any) { c["aud"] = "another-client" },

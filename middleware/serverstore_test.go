@@ -117,6 +117,16 @@ func (e *env) instance(t *testing.T, kind storeKind) string {
 	return base
 }
 
+// signedInServer is a server-store env with a browser signed in, and its
+// session as the store holds it.
+func signedInServer(t *testing.T, kind storeKind) (*env, session.ServerStore, *browser, *session.Session) {
+	t.Helper()
+	e, store := newServerEnv(t, kind, envOptions{})
+	b := newBrowser(t)
+	b.mustLogin(e)
+	return e, store, b, sessionOf(t, e, b, store)
+}
+
 // sessionOf returns the browser's session as the store holds it.
 func sessionOf(t *testing.T, e *env, b *browser, store session.ServerStore) *session.Session {
 	t.Helper()
@@ -228,10 +238,7 @@ func TestRefreshOnceAcrossInstances(t *testing.T) {
 func TestRefreshLockHolderDies(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, kind storeKind) {
-		e, store := newServerEnv(t, kind, envOptions{})
-		b := newBrowser(t)
-		b.mustLogin(e)
-		s := sessionOf(t, e, b, store)
+		e, store, b, s := signedInServer(t, kind)
 		e.clock.Advance(2 * time.Hour)
 		// middleware's lock name for the session's refresh: a dead holder.
 		if _, ok, err := store.Lock(t.Context(), "refresh:"+s.ID, 400*time.Millisecond); !ok || err != nil {
@@ -256,10 +263,7 @@ func TestRefreshLockHolderDies(t *testing.T) {
 func TestInvalidGrantRereadsStore(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, kind storeKind) {
-		e, store := newServerEnv(t, kind, envOptions{})
-		b := newBrowser(t)
-		b.mustLogin(e)
-		s := sessionOf(t, e, b, store)
+		e, store, b, s := signedInServer(t, kind)
 		e.clock.Advance(2 * time.Hour)
 		b2 := newBrowser(t) // fresh tokens to play the other instance's result
 		b2.mustLogin(e)
@@ -299,10 +303,7 @@ func TestInvalidGrantRereadsStore(t *testing.T) {
 func TestInvalidGrantEndsServerSession(t *testing.T) {
 	t.Parallel()
 	forEachStore(t, func(t *testing.T, kind storeKind) {
-		e, store := newServerEnv(t, kind, envOptions{})
-		b := newBrowser(t)
-		b.mustLogin(e)
-		s := sessionOf(t, e, b, store)
+		e, store, b, s := signedInServer(t, kind)
 		e.op.RevokeRefreshTokens("ada")
 		e.clock.Advance(2 * time.Hour)
 		if p := b.getJSON(e.app.URL + "/api"); p.status != http.StatusUnauthorized {
