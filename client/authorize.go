@@ -3,6 +3,10 @@ package client
 import (
 	"context"
 	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -61,37 +65,114 @@ func (c *Client) Begin(ctx context.Context, o BeginOptions) (string, *Flow, erro
 		Provider: c.p.Name, State: randx.Token(32), Verifier: oauth2.GenerateVerifier(),
 		RedirectURL: c.p.RedirectURL, ReturnTo: o.ReturnTo, Created: c.p.Now(),
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(f.Verifier)}
 	if c.p.IsOIDC() {
 		f.Nonce = randx.Token(32)
-		opts = append(opts, oauth2.SetAuthURLParam("nonce", f.Nonce))
 	}
-	opts = append(opts, c.extraParams(o)...)
 	c.mu.Lock()
-	u := c.oauth.AuthCodeURL(f.State, opts...)
+	base := c.authBase
 	c.mu.Unlock()
-	return u, f, nil
+	return base.build(f, c.requestParams(o)), f, nil
 }
 
-func (c *Client) extraParams(o BeginOptions) []oauth2.AuthCodeOption {
-	var opts []oauth2.AuthCodeOption
-	set := func(k, v string) {
-		if v != "" && !reserved[k] {
-			opts = append(opts, oauth2.SetAuthURLParam(k, v))
-		}
+// authBase is the part of every authorization URL fixed by the provider's
+// configuration: the endpoint with response_type, client_id, redirect_uri,
+// scope, response_mode and Provider.AuthParams already encoded, so that a
+// login encodes only what is new in it. The URLs it builds carry the same
+// parameters as oauth2.Config.AuthCodeURL's (TestAuthURLMatchesOAuth2).
+type authBase struct {
+	prefix string     // AuthURL, '?' or '&', and the fixed parameters encoded
+	fixed  url.Values // the same parameters, for a request that overrides one
+	url    string     // AuthURL
+}
+
+func (c *Client) newAuthBase(authURL string) *authBase {
+	v := url.Values{"response_type": {"code"}, "client_id": {c.p.ClientID}}
+	if c.p.RedirectURL != "" {
+		v.Set("redirect_uri", c.p.RedirectURL)
+	}
+	if len(c.p.Scopes) > 0 {
+		v.Set("scope", strings.Join(c.p.Scopes, " "))
 	}
 	for k, vs := range c.p.AuthParams {
-		if len(vs) > 0 {
-			set(k, vs[0])
+		if len(vs) > 0 && vs[0] != "" && !reserved[k] {
+			v.Set(k, vs[0])
 		}
 	}
 	if c.p.ResponseMode == "form_post" {
-		set("response_mode", "form_post")
+		v.Set("response_mode", "form_post")
+	}
+	sep := "?"
+	if strings.Contains(authURL, "?") {
+		sep = "&"
+	}
+	return &authBase{prefix: authURL + sep + v.Encode(), fixed: v, url: authURL}
+}
+
+// requestParams are this login's own parameters besides state, nonce and
+// PKCE, sorted by name. Reserved names are dropped.
+func (c *Client) requestParams(o BeginOptions) [][2]string {
+	var ps [][2]string
+	set := func(k, v string) {
+		if v == "" || reserved[k] {
+			return
+		}
+		for i := range ps {
+			if ps[i][0] == k {
+				ps[i][1] = v
+				return
+			}
+		}
+		ps = append(ps, [2]string{k, v})
 	}
 	set("prompt", o.Prompt)
 	set("login_hint", o.LoginHint)
 	for k, v := range o.Params {
 		set(k, v)
 	}
-	return opts
+	slices.SortFunc(ps, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })
+	return ps
+}
+
+// build returns the authorization URL for f. State, nonce and the PKCE
+// challenge are base64url, which needs no escaping.
+func (b *authBase) build(f *Flow, ps [][2]string) string {
+	challenge := oauth2.S256ChallengeFromVerifier(f.Verifier)
+	for _, p := range ps {
+		if _, ok := b.fixed[p[0]]; ok { // overrides a fixed parameter: encode all
+			v := maps.Clone(b.fixed)
+			for _, p := range ps {
+				v.Set(p[0], p[1])
+			}
+			v.Set("state", f.State)
+			v.Set("code_challenge", challenge)
+			v.Set("code_challenge_method", "S256")
+			if f.Nonce != "" {
+				v.Set("nonce", f.Nonce)
+			}
+			return b.url + b.prefix[len(b.url):len(b.url)+1] + v.Encode()
+		}
+	}
+	n := len(b.prefix) + len(f.State) + len(f.Nonce) + len(challenge) + 80
+	for _, p := range ps {
+		n += len(p[0]) + 3*len(p[1]) + 2
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	sb.WriteString(b.prefix)
+	sb.WriteString("&code_challenge=")
+	sb.WriteString(challenge)
+	sb.WriteString("&code_challenge_method=S256")
+	if f.Nonce != "" {
+		sb.WriteString("&nonce=")
+		sb.WriteString(f.Nonce)
+	}
+	for _, p := range ps {
+		sb.WriteByte('&')
+		sb.WriteString(url.QueryEscape(p[0]))
+		sb.WriteByte('=')
+		sb.WriteString(url.QueryEscape(p[1]))
+	}
+	sb.WriteString("&state=")
+	sb.WriteString(f.State)
+	return sb.String()
 }

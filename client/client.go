@@ -37,6 +37,7 @@ type Client struct {
 	meta     *Metadata
 	verifier *oidc.IDTokenVerifier
 	oauth    *oauth2.Config
+	authBase *authBase
 }
 
 // New validates p and returns its Client. It makes no network call:
@@ -72,7 +73,7 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // withTimeout bounds one provider call and hands golang.org/x/oauth2 our
 // bounded HTTP client, which it only accepts through the context.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, c.hc.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, bounded.Timeout(c.hc))
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.hc)
 	return ctx, cancel
 }
@@ -83,6 +84,7 @@ func (c *Client) setMetadata(m *Metadata) {
 		authStyle = oauth2.AuthStyleInParams
 	}
 	c.meta = m
+	c.authBase = c.newAuthBase(m.AuthURL)
 	c.oauth = &oauth2.Config{
 		ClientID:     c.p.ClientID,
 		ClientSecret: c.p.ClientSecret,

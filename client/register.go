@@ -189,7 +189,7 @@ func (r *Registrar) endpoint(ctx context.Context) (string, error) {
 // do sends one JSON request with an optional bearer token and returns the
 // 2xx body; errors are RFC 7591 §3.2.2 / RFC 6750 §3 errors, never the body.
 func (r *Registrar) do(ctx context.Context, method, target, bearer string, body []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, r.hc.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, bounded.Timeout(r.hc))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
 	if err != nil {
@@ -269,10 +269,10 @@ func FetchMetadata(ctx context.Context, hc *http.Client, issuer string) (*Metada
 	}
 	if hc == nil {
 		hc = bounded.Client(nil, 0, 0)
-	} else if _, ok := hc.Transport.(*bounded.Transport); !ok || hc.Timeout == 0 {
+	} else if _, ok := hc.Transport.(*bounded.Transport); !ok || bounded.Timeout(hc) == 0 {
 		hc = bounded.Client(hc, 0, 0)
 	}
-	ctx, cancel := context.WithTimeout(ctx, hc.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, bounded.Timeout(hc))
 	defer cancel()
 	target := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)

@@ -186,7 +186,6 @@ func (a *Auth) Client(w http.ResponseWriter, r *http.Request) (*http.Client, err
 	}
 	base := c.HTTPClient()
 	return &http.Client{
-		Timeout:       base.Timeout,
 		Transport:     &userTransport{a: a, w: w, r: r, base: base.Transport},
 		CheckRedirect: sameHostRedirects,
 	}, nil

@@ -41,9 +41,10 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		a.cfg.ErrorHandler(w, r, &Error{Status: http.StatusNotFound, Message: "Unknown sign-in provider."})
 		return
 	}
+	q := r.URL.Query()
 	authURL, flow, err := c.Begin(r.Context(), client.BeginOptions{
-		ReturnTo: SafeReturnTo(r.URL.Query().Get("return_to"), a.cfg.Paths.AfterLogin),
-		Prompt:   allowedPrompt(r.URL.Query().Get("prompt")),
+		ReturnTo: SafeReturnTo(q.Get("return_to"), a.cfg.Paths.AfterLogin),
+		Prompt:   allowedPrompt(q.Get("prompt")),
 	})
 	if err != nil {
 		a.fail(w, r, "login", err)
@@ -53,8 +54,12 @@ func (a *Auth) login(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, r, "login", err)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, authURL, http.StatusFound)
+	// The browser follows Location; http.Redirect would also write the URL,
+	// HTML-escaped, into a body nobody reads.
+	h := w.Header()
+	h["Cache-Control"] = []string{"no-store"}
+	h["Location"] = []string{authURL}
+	w.WriteHeader(http.StatusFound)
 }
 
 // allowedPrompt passes through the prompt values of OpenID Connect Core §3.1.2.1.

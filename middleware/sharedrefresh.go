@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit/client"
+	"github.com/loginkit/loginkit/internal/bounded"
 	"github.com/loginkit/loginkit/session"
 )
 
@@ -35,7 +36,9 @@ const (
 var errRefreshWait = fmt.Errorf("loginkit/middleware: waiting for another instance's refresh: %w", context.DeadlineExceeded)
 
 // refreshLockTTL bounds a refresh: the provider call's timeout and a margin.
-func refreshLockTTL(c *client.Client) time.Duration { return c.HTTPClient().Timeout + 5*time.Second }
+func refreshLockTTL(c *client.Client) time.Duration {
+	return bounded.Timeout(c.HTTPClient()) + 5*time.Second
+}
 
 // refreshShared refreshes the session id, whose tokens were stale when its
 // request read them, once across every instance sharing the store.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 // AES-GCM authenticated them, but are still parsed defensively (fuzzed).
 
 const (
+	flowV1     = 1 // a pending login; JSON before it (first byte '{'), still read
 	identityV1 = 1
 	secretsV1  = 1 // tokens as text; still read
 	secretsV2  = 2 // tokens packed
@@ -165,11 +167,8 @@ func decodeSecrets(plain []byte) (*secrets, error) {
 	if u.byte() != secretsV2 {
 		return nil, errCodec
 	}
-	u.out.Grow(len(u.s)*4/3 + 8) // packed text grows by a third
-	var ends [5]int              // of access, type, refresh, ID token, scopes in out
-	for i := range ends {
-		ends[i] = u.text()
-	}
+	var f [5]string // access, type, refresh, ID token, scopes
+	u.textFields(f[:])
 	profile := u.str()
 	expiry := u.time()
 	if u.err == nil && len(u.s) != 0 {
@@ -178,17 +177,9 @@ func decodeSecrets(plain []byte) (*secrets, error) {
 	if u.err != nil {
 		return nil, u.err
 	}
-	text := u.out.String()
-	field := func(i int) string {
-		if i == 0 {
-			return text[:ends[0]]
-		}
-		return text[ends[i-1]:ends[i]]
-	}
-	sec := &secrets{Tokens: client.Tokens{AccessToken: field(0), TokenType: field(1), RefreshToken: field(2),
-		IDToken: field(3), Expiry: expiry}}
-	if scopes := field(4); scopes != "" {
-		sec.Tokens.Scopes = strings.Fields(scopes)
+	sec := &secrets{Tokens: client.Tokens{AccessToken: f[0], TokenType: f[1], RefreshToken: f[2], IDToken: f[3], Expiry: expiry}}
+	if f[4] != "" {
+		sec.Tokens.Scopes = strings.Fields(f[4])
 	}
 	if len(profile) != 0 {
 		sec.Profile = slices.Clone(profile)
@@ -218,4 +209,45 @@ func decodeSecretsV1(plain string) (*secrets, error) {
 		return nil, d.err
 	}
 	return sec, nil
+}
+
+// encodeFlow writes a pending login, its random values packed.
+func encodeFlow(f *client.Flow) []byte {
+	fields := [...]string{f.Provider, f.State, f.Nonce, f.Verifier, f.RedirectURL, f.ReturnTo}
+	b := make([]byte, 0, 1+(len(fields)+1)*binary.MaxVarintLen64+totalLen(fields[:]))
+	b = append(b, flowV1)
+	for _, s := range fields {
+		b = appendPacked(b, s)
+	}
+	var created int64
+	if !f.Created.IsZero() {
+		created = f.Created.UnixNano()
+	}
+	return binary.AppendVarint(b, created)
+}
+
+// decodeFlow reads a pending login in either encoding.
+func decodeFlow(plain []byte) (*client.Flow, error) {
+	if len(plain) > 0 && plain[0] == '{' {
+		var f client.Flow
+		if err := json.Unmarshal(plain, &f); err != nil {
+			return nil, errCodec
+		}
+		return &f, nil
+	}
+	u := &unpacker{reader: reader[[]byte]{s: plain}}
+	if u.byte() != flowV1 {
+		return nil, errCodec
+	}
+	var fs [6]string
+	u.textFields(fs[:])
+	created, n := binary.Varint(u.s)
+	if u.err != nil || n <= 0 || n != len(u.s) {
+		return nil, errCodec
+	}
+	f := &client.Flow{Provider: fs[0], State: fs[1], Nonce: fs[2], Verifier: fs[3], RedirectURL: fs[4], ReturnTo: fs[5]}
+	if created != 0 {
+		f.Created = time.Unix(0, created)
+	}
+	return f, nil
 }

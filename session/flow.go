@@ -3,7 +3,6 @@ package session
 import (
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sort"
@@ -51,7 +50,11 @@ func NewCookieFlows(keys [][]byte, opts CookieOptions, max int, now func() time.
 	if now == nil {
 		now = time.Now
 	}
-	return &CookieFlows{opts: opts, sealer: sealer, now: now, max: max, used: usedStates{m: map[string]time.Time{}}}, nil
+	c := &CookieFlows{opts: opts, sealer: sealer, now: now, max: max, used: usedStates{m: map[string]time.Time{}}}
+	if !validName(c.cookieName("")) {
+		return nil, fmt.Errorf("loginkit/session: cookie prefix %q is not a valid cookie name", opts.Prefix)
+	}
+	return c, nil
 }
 
 func (c *CookieFlows) prefix() string { return c.opts.name("_f_") }
@@ -63,17 +66,17 @@ func (c *CookieFlows) cookieName(state string) string {
 
 // SaveFlow implements FlowStore.
 func (c *CookieFlows) SaveFlow(w http.ResponseWriter, r *http.Request, f *client.Flow, crossSite bool) error {
-	plain, err := json.Marshal(f)
-	if err != nil {
-		return err
-	}
 	name := c.cookieName(f.State)
-	ck := c.opts.cookie(name, c.sealer.Seal(plain, []byte(name)), int(client.FlowLifetime/time.Second))
-	if crossSite {
-		ck.SameSite, ck.Secure = http.SameSiteNoneMode, true
-	}
+	value := c.sealer.Seal(encodeFlow(f), []byte(name))
+	maxAge := int(client.FlowLifetime / time.Second)
 	c.evict(w, r)
-	http.SetCookie(w, ck)
+	if crossSite {
+		ck := c.opts.cookie(name, value, maxAge)
+		ck.SameSite, ck.Secure = http.SameSiteNoneMode, true
+		http.SetCookie(w, ck)
+		return nil
+	}
+	w.Header().Add("Set-Cookie", c.opts.sealedLine(name, value, maxAge))
 	return nil
 }
 
@@ -87,10 +90,11 @@ func (c *CookieFlows) evict(w http.ResponseWriter, r *http.Request) {
 	var all []pending
 	for _, name := range cookieNames(r, c.prefix()) {
 		v, _ := cookieValue(r, name)
-		var f client.Flow
-		if plain, err := c.sealer.Open(nil, v, []byte(name)); err == nil && json.Unmarshal(plain, &f) == nil {
-			all = append(all, pending{name, f.Created})
-			continue
+		if plain, err := c.sealer.Open(nil, v, []byte(name)); err == nil {
+			if f, err := decodeFlow(plain); err == nil {
+				all = append(all, pending{name, f.Created})
+				continue
+			}
 		}
 		all = append(all, pending{name: name}) // unreadable: oldest of all
 	}
@@ -115,8 +119,8 @@ func (c *CookieFlows) TakeFlow(w http.ResponseWriter, r *http.Request, state str
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", client.ErrFlowMissing, err)
 	}
-	var f client.Flow
-	if err := json.Unmarshal(plain, &f); err != nil || f.State != state {
+	f, err := decodeFlow(plain)
+	if err != nil || f.State != state {
 		return nil, client.ErrStateMismatch
 	}
 	now := c.now()
@@ -126,7 +130,7 @@ func (c *CookieFlows) TakeFlow(w http.ResponseWriter, r *http.Request, state str
 	if !c.used.add(state, f.Created.Add(client.FlowLifetime), now) {
 		return nil, fmt.Errorf("%w: state already used", client.ErrFlowMissing)
 	}
-	return &f, nil
+	return f, nil
 }
 
 // usedStates remembers consumed states until their flows would have expired.

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -381,5 +382,91 @@ func TestUsedStatesFullOfLive(t *testing.T) {
 	}
 	if _, ok := u.m["fill"+strconv.Itoa(maxUsed-1)]; !ok {
 		t.Fatal("the latest-expiring state was dropped")
+	}
+}
+
+// TestFlowCodec: every flow round-trips exactly, packed or not, and flows
+// saved as JSON (before the binary encoding) are still taken.
+func TestFlowCodec(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 11, 29, 8, 41, 46, 123456789, time.UTC)
+	cases := []struct {
+		name string
+		f    client.Flow
+	}{
+		{"OIDC", *testFlow(now)},
+		{"OAuth 2.0, no nonce or return", client.Flow{Provider: "github", State: randx.Token(32), Verifier: randx.Token(32), RedirectURL: "http://localhost:8080/callback/github", Created: now}},
+		{"odd text", client.Flow{Provider: "p.q", State: "a.b.c", Nonce: "not base64url!", Verifier: "ünïcode\n", RedirectURL: "https://app/cb?x=1&y=%2F", ReturnTo: "/a b?c=d#e", Created: now}},
+		{"logout flow", client.Flow{Provider: "logout:op", State: randx.Token(32), RedirectURL: "https://app/logout/callback", Created: now}},
+		{"zero time", client.Flow{Provider: "p", State: "s"}},
+	}
+	for _, tc := range cases {
+		plain := encodeFlow(&tc.f)
+		got, err := decodeFlow(plain)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if *got != tc.f && !(got.Created.Equal(tc.f.Created) && sameFlowText(got, &tc.f)) {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.f)
+		}
+		js, _ := json.Marshal(&tc.f)
+		if len(plain) >= len(js) {
+			t.Errorf("%s: %d bytes encoded, JSON %d", tc.name, len(plain), len(js))
+		}
+		for i := range plain { // every truncation fails cleanly
+			if _, err := decodeFlow(plain[:i]); !errors.Is(err, errCodec) {
+				t.Fatalf("%s: %d of %d bytes: %v", tc.name, i, len(plain), err)
+			}
+		}
+		if _, err := decodeFlow(append(plain, 0)); !errors.Is(err, errCodec) {
+			t.Errorf("%s: trailing byte: %v", tc.name, err)
+		}
+	}
+
+	// A flow cookie sealed as JSON by an earlier version.
+	flows, clk := newTestFlows(t, CookieOptions{}, 0)
+	f := testFlow(clk.Now())
+	js, _ := json.Marshal(f)
+	name := flows.cookieName(f.State)
+	j := newJar(t)
+	j.cookies[name] = flows.sealer.Seal(js, []byte(name))
+	got, err := takeFlow(flows, j, f.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertFlow(t, got, f)
+}
+
+func sameFlowText(a, b *client.Flow) bool {
+	return a.Provider == b.Provider && a.State == b.State && a.Nonce == b.Nonce && a.Verifier == b.Verifier &&
+		a.RedirectURL == b.RedirectURL && a.ReturnTo == b.ReturnTo
+}
+
+func TestCookieFlowsBadPrefix(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{"a b", "x;y", "é", "a\r\nSet-Cookie: x"} {
+		if _, err := NewCookieFlows([][]byte{testKey("k1")}, CookieOptions{Prefix: p}, 0, nil); err == nil {
+			t.Errorf("prefix %q accepted", p)
+		}
+	}
+}
+
+// TestSaveFlowLine: the hand-built Set-Cookie line is the one net/http
+// writes for the same cookie.
+func TestSaveFlowLine(t *testing.T) {
+	t.Parallel()
+	for _, opts := range []CookieOptions{{}, {Secure: true}, {Prefix: "app"}} {
+		flows, clk := newTestFlows(t, opts, 0)
+		rec := httptest.NewRecorder()
+		if err := flows.SaveFlow(rec, httptest.NewRequest(http.MethodGet, "/", nil), testFlow(clk.Now()), false); err != nil {
+			t.Fatal(err)
+		}
+		line := rec.Header().Get("Set-Cookie")
+		name, value, _ := strings.Cut(strings.SplitN(line, ";", 2)[0], "=")
+		want := httptest.NewRecorder()
+		http.SetCookie(want, opts.cookie(name, value, int(client.FlowLifetime/time.Second)))
+		if line != want.Header().Get("Set-Cookie") {
+			t.Errorf("line %q\nwant %q", line, want.Header().Get("Set-Cookie"))
+		}
 	}
 }

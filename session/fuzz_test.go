@@ -287,3 +287,30 @@ func TestFuzzSeedsValid(t *testing.T) {
 		})
 	}
 }
+
+// FuzzDecodeFlow: arbitrary bytes never panic, and what decodes re-encodes
+// to the same flow.
+func FuzzDecodeFlow(f *testing.F) {
+	f.Add(encodeFlow(testFlow(t0)))
+	f.Add([]byte(`{"p":"x","s":"y","c":"2026-01-01T00:00:00Z"}`))
+	f.Add([]byte{1, 3, 0, 0, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fl, err := decodeFlow(raw)
+		if err != nil {
+			if !errors.Is(err, errCodec) || fl != nil {
+				t.Fatalf("decodeFlow = %v, %v", fl, err)
+			}
+			return
+		}
+		again, err := decodeFlow(encodeFlow(fl))
+		if err != nil || !sameFlowText(again, fl) {
+			t.Fatalf("re-decode: %v, %+v vs %+v", err, again, fl)
+		}
+		// Times are kept in Unix nanoseconds: years 1678 to 2261, and the
+		// epoch itself stands for "none" (as in a JSON flow it never is).
+		y := fl.Created.Year()
+		if keepable := fl.Created.IsZero() || y > 1678 && y < 2261 && fl.Created.UnixNano() != 0; keepable && !again.Created.Equal(fl.Created) {
+			t.Fatalf("created %v, want %v", again.Created, fl.Created)
+		}
+	})
+}

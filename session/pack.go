@@ -85,6 +85,23 @@ type unpacker struct {
 	out strings.Builder
 }
 
+// textFields decodes len(dst) string fields (at most 8) into dst; they share
+// out's one allocation.
+func (u *unpacker) textFields(dst []string) {
+	var ends [8]int
+	u.out.Grow(len(u.s)*4/3 + 8) // packed text grows by a third
+	for i := range dst {
+		ends[i] = u.text()
+	}
+	if u.err != nil {
+		return
+	}
+	text, start := u.out.String(), 0
+	for i := range dst {
+		dst[i], start = text[start:ends[i]], ends[i]
+	}
+}
+
 // text decodes one string field into out and returns where it ends there.
 func (u *unpacker) text() int {
 	h := u.uvarint()

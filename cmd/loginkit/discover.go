@@ -130,7 +130,7 @@ func supports(d *document) []support {
 // checkKeys fetches the JWKS and reports its keys; any private part in a
 // published key is a problem, as is a symmetric key.
 func checkKeys(ctx context.Context, hc *http.Client, jwksURL string) ([]keyInfo, []finding) {
-	ctx, cancel := context.WithTimeout(ctx, hc.Timeout)
+	ctx, cancel := context.WithTimeout(ctx, bounded.Timeout(hc))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, jwksURL, nil)
 	if err != nil {

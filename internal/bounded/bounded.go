@@ -3,6 +3,7 @@
 package bounded
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,8 +21,16 @@ const (
 var ErrTooLarge = errors.New("loginkit: provider response exceeds the size limit")
 
 // Client returns a copy of base (http.DefaultClient's settings when nil) whose
-// responses are capped at maxBytes and whose requests time out after timeout.
-// The copy never shares a Transport wrapper with base, so base is unchanged.
+// responses are capped at maxBytes and whose requests time out after timeout
+// (or base.Timeout, when that is shorter). The copy never shares a Transport
+// wrapper with base, so base is unchanged.
+//
+// The time limit lives in the Transport, not in http.Client.Timeout: for a
+// RoundTripper it does not know, net/http enforces Client.Timeout with a
+// goroutine, a timer and a cancel channel per request, which cost a login
+// more than the rest of its token request on the client side. A context
+// deadline costs one timer, and none when the caller's context already ends
+// sooner. Use Timeout to read the limit back.
 func Client(base *http.Client, timeout time.Duration, maxBytes int64) *http.Client {
 	c := &http.Client{}
 	if base != nil {
@@ -30,9 +39,10 @@ func Client(base *http.Client, timeout time.Duration, maxBytes int64) *http.Clie
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if c.Timeout == 0 || c.Timeout > timeout {
-		c.Timeout = timeout
+	if c.Timeout > 0 && c.Timeout < timeout {
+		timeout = c.Timeout
 	}
+	c.Timeout = 0
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
@@ -40,36 +50,72 @@ func Client(base *http.Client, timeout time.Duration, maxBytes int64) *http.Clie
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	c.Transport = &Transport{Base: rt, MaxBytes: maxBytes}
+	c.Transport = &Transport{Base: rt, MaxBytes: maxBytes, Timeout: timeout}
 	return c
 }
 
+// Timeout is the time limit hc puts on one call: the shorter of hc.Timeout
+// and its bounded Transport's, or 0 when it has neither.
+func Timeout(hc *http.Client) time.Duration {
+	d := hc.Timeout
+	if t, ok := hc.Transport.(*Transport); ok && t.Timeout > 0 && (d == 0 || t.Timeout < d) {
+		d = t.Timeout
+	}
+	return d
+}
+
 // Transport caps the body of every response at MaxBytes. A response that
-// declares a larger Content-Length fails before its body is read.
+// declares a larger Content-Length fails before its body is read. With a
+// Timeout, each call (its redirects included, and the reading of the body)
+// must end within Timeout of its first request, as with http.Client.Timeout.
 type Transport struct {
 	Base     http.RoundTripper
 	MaxBytes int64
+	Timeout  time.Duration
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var cancel context.CancelFunc
+	if t.Timeout > 0 {
+		deadline := time.Now().Add(t.Timeout)
+		// A redirect keeps the deadline of the call's first request, which
+		// net/http hands over as the previous response's request.
+		for prev := req.Response; prev != nil && prev.Request != nil; prev = prev.Request.Response {
+			if d, ok := prev.Request.Context().Deadline(); ok && d.Before(deadline) {
+				deadline = d
+			}
+		}
+		if d, ok := req.Context().Deadline(); !ok || deadline.Before(d) {
+			var ctx context.Context
+			ctx, cancel = context.WithDeadline(req.Context(), deadline)
+			req = req.WithContext(ctx)
+		}
+	}
 	resp, err := t.Base.RoundTrip(req)
 	if err != nil {
+		if cancel != nil {
+			cancel()
+		}
 		return nil, err
 	}
 	if resp.ContentLength > t.MaxBytes {
 		resp.Body.Close()
+		if cancel != nil {
+			cancel()
+		}
 		return nil, fmt.Errorf("%w (%d bytes declared)", ErrTooLarge, resp.ContentLength)
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: t.MaxBytes}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.MaxBytes, cancel: cancel}
 	return resp, nil
 }
 
 // limitedBody returns ErrTooLarge instead of silently truncating, so a cut-off
 // JSON document is never mistaken for a complete one.
 type limitedBody struct {
-	rc   io.ReadCloser
-	left int64
+	rc     io.ReadCloser
+	left   int64
+	cancel context.CancelFunc // the call's deadline, released on Close; may be nil
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {
@@ -90,7 +136,13 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (b *limitedBody) Close() error { return b.rc.Close() }
+func (b *limitedBody) Close() error {
+	err := b.rc.Close()
+	if b.cancel != nil {
+		b.cancel()
+	}
+	return err
+}
 
 // ReadAll reads r to the end, failing with ErrTooLarge past max bytes.
 func ReadAll(r io.Reader, max int64) ([]byte, error) {
