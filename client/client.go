@@ -30,8 +30,9 @@ import (
 // Client is a live manager for one Provider. It caches the discovery document
 // and the provider's keys; it is safe for concurrent use.
 type Client struct {
-	p  Provider
-	hc *http.Client
+	p          Provider
+	hc         *http.Client
+	noRedirect *http.Client // hc, answering a redirect with the redirect itself
 
 	mu       sync.Mutex // guards the fields below during discovery
 	meta     *Metadata
@@ -51,6 +52,10 @@ func New(p Provider) (*Client, error) {
 	}
 	q := p.withDefaults()
 	c := &Client{p: q, hc: bounded.Client(q.HTTPClient, q.Timeout, q.MaxResponseBytes)}
+	// A request carrying a token goes nowhere but where it was sent.
+	nr := *c.hc
+	nr.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	c.noRedirect = &nr
 	if !q.IsOIDC() {
 		c.setMetadata(&Metadata{
 			AuthURL: q.AuthURL, TokenURL: q.TokenURL, UserInfoURL: q.UserInfoURL,
@@ -68,6 +73,8 @@ func (c *Client) Provider() Provider { return c.p }
 func (c *Client) Name() string { return c.p.Name }
 
 // HTTPClient returns the bounded client used for every call to the provider.
+// Its time limit (Provider.Timeout) is kept by its Transport, which gives
+// each call a context deadline, so its Timeout field is 0.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
 
 // withTimeout bounds one provider call and hands golang.org/x/oauth2 our

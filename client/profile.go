@@ -145,7 +145,8 @@ func (c *Client) GetJSON(ctx context.Context, t *Tokens, endpoint, url string) (
 		return nil, fmt.Errorf("%w: %s: %v", ErrProfile, endpoint, err)
 	}
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.bearerClient(t).Do(req)
+	req.Header.Set("Authorization", "Bearer "+t.AccessToken) // RFC 6750 §2.1
+	resp, err := c.noRedirect.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrProfile, endpoint, redactURLError(err))
 	}

@@ -2,10 +2,13 @@ package client_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -97,5 +100,51 @@ func TestAuthURLMatchesOAuth2(t *testing.T) {
 				t.Fatalf("endpoint %q, want %q", got, want)
 			}
 		})
+	}
+}
+
+// TestGetJSONNoRedirect: a provider API answering with a redirect gets the
+// redirect back as an error; the access token is never sent on, not even
+// to the same host.
+func TestGetJSONNoRedirect(t *testing.T) {
+	t.Parallel()
+	var leaked atomic.Int32
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+		w.Write([]byte(`{"sub":"x"}`))
+	}))
+	defer elsewhere.Close()
+	var api *httptest.Server
+	api = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/me":
+			if r.Header.Get("Authorization") != "Bearer AT-secret" {
+				t.Errorf("Authorization %q", r.Header.Get("Authorization"))
+			}
+			http.Redirect(w, r, elsewhere.URL+"/me", http.StatusFound)
+		case "/same-host":
+			http.Redirect(w, r, "/landing", http.StatusFound)
+		default:
+			leaked.Add(1)
+		}
+	}))
+	defer api.Close()
+	c, err := client.New(client.Provider{Name: "p", ClientID: "x", RedirectURL: redirect,
+		AuthURL: api.URL + "/a", TokenURL: api.URL + "/t", UserInfoURL: api.URL + "/me"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/me", "/same-host"} {
+		_, err := c.GetJSON(context.Background(), &client.Tokens{AccessToken: "AT-secret"}, "userinfo", api.URL+path)
+		var pe *client.ProviderError
+		if !errors.As(err, &pe) || pe.Status != http.StatusFound {
+			t.Errorf("%s: err %v, want the 302 as a ProviderError", path, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "AT-secret") {
+			t.Errorf("%s: token in the error: %v", path, err)
+		}
+	}
+	if n := leaked.Load(); n != 0 {
+		t.Fatalf("%d requests followed a redirect", n)
 	}
 }
