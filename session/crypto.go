@@ -9,6 +9,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // MinKeyLen is the shortest session key accepted: 256 bits.
@@ -57,10 +59,26 @@ func NewSealer(keys [][]byte, purpose string) (*Sealer, error) {
 // returns base64url text: nonce ‖ ciphertext ‖ tag.
 func (s *Sealer) Seal(plaintext, ad []byte) string {
 	a := s.aeads[0]
-	buf := make([]byte, a.NonceSize(), a.NonceSize()+len(plaintext)+a.Overhead())
+	ns := a.NonceSize()
+	bp := bufPool.Get().(*[]byte)
+	buf := slices.Grow((*bp)[:0], ns+len(plaintext)+a.Overhead())[:ns]
 	rand.Read(buf)
 	buf = a.Seal(buf, buf, plaintext, ad)
-	return base64.RawURLEncoding.EncodeToString(buf)
+	// The text is the one allocation: encoded through a buffer on the stack.
+	var sb strings.Builder
+	sb.Grow(base64.RawURLEncoding.EncodedLen(len(buf)))
+	var chunk [1024]byte // 768 bytes of buf at a time
+	for rest := buf; len(rest) > 0; {
+		in := rest[:min(len(rest), 768)]
+		rest = rest[len(in):]
+		encodeB64URL(chunk[:], in)
+		sb.Write(chunk[:base64.RawURLEncoding.EncodedLen(len(in))])
+	}
+	if cap(buf) <= maxPooled {
+		*bp = buf[:0]
+	}
+	bufPool.Put(bp)
+	return sb.String()
 }
 
 // Open reverses Seal. scratch is reused when it holds 2×len(text) bytes, so

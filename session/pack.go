@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/base64"
 	"encoding/binary"
+	"slices"
 	"strings"
 )
 
@@ -45,16 +46,39 @@ func appendPacked(b []byte, s string) []byte {
 		return append(b, s...)
 	}
 	b = binary.AppendUvarint(b, uint64(segs)<<1|1)
-	for seg := range strings.SplitSeq(s, ".") {
-		b = binary.AppendUvarint(b, uint64(len(seg)))
-	}
-	text := make([]byte, 0, len(s)+3)
-	for seg := range strings.SplitSeq(s, ".") {
-		text = append(text[:0], seg...)
-		for len(text)%4 != 0 {
-			text = append(text, 'A')
+	for rest := s; ; {
+		i := strings.IndexByte(rest, '.')
+		if i < 0 {
+			b = binary.AppendUvarint(b, uint64(len(rest)))
+			break
 		}
-		b, _ = base64.RawURLEncoding.AppendDecode(b, text) // cannot fail: whole quads of the alphabet
+		b = binary.AppendUvarint(b, uint64(i))
+		rest = rest[i+1:]
+	}
+	b = slices.Grow(b, packedLen(len(s)))
+	for rest := s; ; {
+		i := strings.IndexByte(rest, '.')
+		if i < 0 {
+			return appendDecoded(b, rest)
+		}
+		b = appendDecoded(b, rest[:i])
+		rest = rest[i+1:]
+	}
+}
+
+// appendDecoded appends the packedLen(len(seg)) bytes that seg, base64url
+// characters padded with 'A' (zero bits) to whole quads, decodes to. The
+// text goes through a buffer on the stack.
+func appendDecoded(b []byte, seg string) []byte {
+	var buf [1024]byte
+	for len(seg) > 0 {
+		n := copy(buf[:], seg)
+		seg = seg[n:]
+		for n%4 != 0 {
+			buf[n] = 'A'
+			n++
+		}
+		b, _ = base64.RawURLEncoding.AppendDecode(b, buf[:n]) // cannot fail: whole quads of the alphabet
 	}
 	return b
 }

@@ -179,3 +179,21 @@ func BenchmarkDecodeSecrets(b *testing.B) {
 		}
 	}
 }
+
+// TestPackSegmentLengths: segments of every length around the 1024
+// characters packing copies at a time round-trip exactly.
+func TestPackSegmentLengths(t *testing.T) {
+	t.Parallel()
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	long := strings.Repeat(alphabet, 40)
+	for _, n := range []int{1, 2, 3, 4, 5, 1019, 1020, 1021, 1022, 1023, 1024, 1025, 1026, 1027, 1028, 2047, 2048, 2049, 2050} {
+		for _, in := range []string{long[:n], long[7:7+n] + "." + long[:3], "x." + long[1:1+n]} {
+			u := &unpacker{reader: reader[[]byte]{s: appendPacked(nil, in)}}
+			var got [1]string
+			u.textFields(got[:])
+			if u.err != nil || len(u.s) != 0 || got[0] != in {
+				t.Fatalf("len %d: got %d chars (err %v), want %d", n, len(got[0]), u.err, len(in))
+			}
+		}
+	}
+}
