@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -76,12 +78,36 @@ func redisFor(tb testing.TB) redis.UniversalClient {
 // relying party asks of its provider, browser traffic excluded.
 type counter struct {
 	n    atomic.Int64
+	wait atomic.Int64 // ns from each request until its response body closed
 	base http.RoundTripper
 }
 
 func (c *counter) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
-	return c.base.RoundTrip(r)
+	t0 := time.Now()
+	resp, err := c.base.RoundTrip(r)
+	if err != nil {
+		c.wait.Add(int64(time.Since(t0)))
+		return nil, err
+	}
+	resp.Body = &timedBody{ReadCloser: resp.Body, c: c, t0: t0}
+	return resp, nil
+}
+
+// timedBody adds the time from its request to its Close to the counter's wait.
+type timedBody struct {
+	io.ReadCloser
+	c    *counter
+	t0   time.Time
+	done bool
+}
+
+func (b *timedBody) Close() error {
+	if !b.done {
+		b.done = true
+		b.c.wait.Add(int64(time.Since(b.t0)))
+	}
+	return b.ReadCloser.Close()
 }
 
 // countingClient is an HTTP client of its own (its own connection pool) that
