@@ -98,7 +98,7 @@ func (s *Sealer) Open(scratch []byte, text string, ad []byte) ([]byte, error) {
 // open decodes the base64url text src into dst, which must not overlap it
 // and must hold DecodedLen(len(src)) bytes, then opens it in place.
 func (s *Sealer) open(dst, src, ad []byte) ([]byte, error) {
-	n, err := base64.RawURLEncoding.Decode(dst, src)
+	n, err := decodeB64URL(dst, src)
 	if err != nil {
 		return nil, ErrDecrypt
 	}

@@ -195,3 +195,58 @@ func encodeB64URL(dst, src []byte) {
 	}
 	base64.RawURLEncoding.Encode(dst, src)
 }
+
+// b64PairValues maps two base64url characters, the first in the low byte,
+// to the 12 bits they stand for; any other pair maps to badPair. Only
+// pairs of the alphabet's 64 characters are ever read on valid input, about
+// 15 KB of the table.
+var b64PairValues = func() *[1 << 16]uint16 {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	t := new([1 << 16]uint16)
+	for i := range t {
+		t[i] = badPair
+	}
+	for hi, c1 := range []byte(alphabet) {
+		for lo, c2 := range []byte(alphabet) {
+			t[int(c1)|int(c2)<<8] = uint16(hi<<6 | lo)
+		}
+	}
+	return t
+}()
+
+const badPair = 1 << 15
+
+// decodeB64URL is base64.RawURLEncoding.Decode at about twice its speed:
+// eight characters at a time, through b64PairValues. From the first group
+// holding anything but the alphabet (a newline, padding, garbage) the rest
+// is left to encoding/base64, so the result and whether it fails are always
+// Go's (FuzzDecodeB64URL). dst holds DecodedLen(len(src)) bytes.
+func decodeB64URL(dst, src []byte) (int, error) {
+	n := 0
+	for len(src) >= 16 && len(dst)-n >= 14 { // two groups; writes 14 bytes, keeps 12
+		x, y := binary.LittleEndian.Uint64(src), binary.LittleEndian.Uint64(src[8:])
+		a, b := b64PairValues[x&0xffff], b64PairValues[x>>16&0xffff]
+		c, d := b64PairValues[x>>32&0xffff], b64PairValues[x>>48]
+		e, f := b64PairValues[y&0xffff], b64PairValues[y>>16&0xffff]
+		g, h := b64PairValues[y>>32&0xffff], b64PairValues[y>>48]
+		if (a|b|c|d|e|f|g|h)&badPair != 0 {
+			break
+		}
+		out := dst[n : n+14]
+		binary.BigEndian.PutUint64(out, uint64(a)<<52|uint64(b)<<40|uint64(c)<<28|uint64(d)<<16)
+		binary.BigEndian.PutUint64(out[6:], uint64(e)<<52|uint64(f)<<40|uint64(g)<<28|uint64(h)<<16)
+		src, n = src[16:], n+12
+	}
+	for len(src) >= 8 && len(dst)-n >= 8 { // writes 8 bytes, keeps 6
+		x := binary.LittleEndian.Uint64(src)
+		a, b := b64PairValues[x&0xffff], b64PairValues[x>>16&0xffff]
+		c, d := b64PairValues[x>>32&0xffff], b64PairValues[x>>48]
+		if (a|b|c|d)&badPair != 0 {
+			break
+		}
+		binary.BigEndian.PutUint64(dst[n:], uint64(a)<<52|uint64(b)<<40|uint64(c)<<28|uint64(d)<<16)
+		src, n = src[8:], n+6
+	}
+	m, err := base64.RawURLEncoding.Decode(dst[n:], src)
+	return n + m, err
+}

@@ -197,3 +197,44 @@ func TestPackSegmentLengths(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodeB64URL: decodeB64URL gives Go's bytes, and fails exactly when
+// Go's decoder does.
+func FuzzDecodeB64URL(f *testing.F) {
+	f.Add([]byte("eyJhbGciOiJSUzI1NiJ9_-abcdefghijklmnop"))
+	f.Add([]byte("eyJhbGci\nOiJSUzI1NiJ9"))
+	f.Add([]byte("abcdefgh=="))
+	f.Add([]byte("abcdefghA"))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		got := make([]byte, base64.RawURLEncoding.DecodedLen(len(src)))
+		want := make([]byte, len(got))
+		n, err := decodeB64URL(got, src)
+		wn, werr := base64.RawURLEncoding.Decode(want, src)
+		if (err == nil) != (werr == nil) || (err == nil && string(got[:n]) != string(want[:wn])) {
+			t.Fatalf("%q: got %q, %v; want %q, %v", src, got[:n], err, want[:wn], werr)
+		}
+	})
+}
+
+// BenchmarkDecodeB64URL: a 3 KB-token cookie's text, ours beside Go's.
+func BenchmarkDecodeB64URL(b *testing.B) {
+	raw := make([]byte, 3448)
+	for i := range raw {
+		raw[i] = byte(i * 7)
+	}
+	src := []byte(base64.RawURLEncoding.EncodeToString(raw))
+	dst := make([]byte, len(raw))
+	for _, c := range []struct {
+		name string
+		fn   func(dst, src []byte) (int, error)
+	}{{"loginkit", decodeB64URL}, {"encoding-base64", base64.RawURLEncoding.Decode}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(int64(len(src)))
+			for b.Loop() {
+				if _, err := c.fn(dst, src); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
