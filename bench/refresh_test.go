@@ -15,7 +15,6 @@ import (
 
 	"github.com/loginkit/loginkit/client"
 	"github.com/loginkit/loginkit/middleware"
-	"github.com/loginkit/loginkit/oidctest"
 	"github.com/loginkit/loginkit/session"
 )
 
@@ -35,7 +34,7 @@ const callers = 100
 // refreshRig is a provider, a signed-in user's expired session, and the
 // apps that serve the user's requests.
 type refreshRig struct {
-	op    *oidctest.Server
+	op    *benchOP
 	c     *client.Client // signs the user in
 	auths []*middleware.Auth
 	store session.Store // the apps', shared

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -73,9 +74,13 @@ func (c *Client) Provider() Provider { return c.p }
 func (c *Client) Name() string { return c.p.Name }
 
 // HTTPClient returns the bounded client used for every call to the provider.
-// Its time limit (Provider.Timeout) is kept by its Transport, which gives
-// each call a context deadline, so its Timeout field is 0.
+// Its time limit is kept by its Transport, which gives each call a context
+// deadline, so its Timeout field is 0: read the limit with Timeout.
 func (c *Client) HTTPClient() *http.Client { return c.hc }
+
+// Timeout is the time limit of each call to the provider: Provider.Timeout
+// (default 10 s), or the Provider.HTTPClient's own Timeout when shorter.
+func (c *Client) Timeout() time.Duration { return bounded.Timeout(c.hc) }
 
 // withTimeout bounds one provider call and hands golang.org/x/oauth2 our
 // bounded HTTP client, which it only accepts through the context.

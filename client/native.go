@@ -126,7 +126,7 @@ func (c *Client) withRedirectURL(ctx context.Context, redirect string) (*Client,
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	d := &Client{p: c.p, hc: c.hc, verifier: c.verifier}
+	d := &Client{p: c.p, hc: c.hc, noRedirect: c.noRedirect, verifier: c.verifier}
 	d.p.RedirectURL = redirect
 	d.setMetadata(c.meta)
 	return d, nil
@@ -191,7 +191,7 @@ func (lb *loopback) serve(ctx context.Context, w http.ResponseWriter, r *http.Re
 	handled := false
 	lb.once.Do(func() {
 		handled = true
-		res, err := lb.c.Callback(ctx, lb.flow, r.Form)
+		res, err := lb.callback(ctx, r.Form)
 		lb.done <- loopbackResult{res, err}
 		if err != nil {
 			renderLoopback(w, http.StatusBadRequest, failureText(err))
@@ -202,6 +202,18 @@ func (lb *loopback) serve(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if !handled {
 		renderLoopback(w, http.StatusConflict, "This sign-in was already completed. You can close this tab.")
 	}
+}
+
+// callback completes the login. A panic in it (a bug) ends the login with
+// an error instead of leaving the program waiting for a callback that has
+// already come.
+func (lb *loopback) callback(ctx context.Context, form url.Values) (res *Result, err error) {
+	defer func() {
+		if recover() != nil {
+			res, err = nil, errors.New("loginkit: internal error while completing the sign-in")
+		}
+	}()
+	return lb.c.Callback(ctx, lb.flow, form)
 }
 
 // failureText tells the browser what went wrong without details: the

@@ -103,6 +103,7 @@ func TestLoopbackLogin(t *testing.T) {
 		fail       bool
 		tamper     func(*url.URL) []*url.URL
 		hooks      oidctest.Hooks
+		mutate     func(*client.Provider)
 		wantErr    error
 		wantCode   string
 		wantOut    string
@@ -112,6 +113,8 @@ func TestLoopbackLogin(t *testing.T) {
 		{name: "browser opened", wantOut: "Your browser has been opened", wantStatus: []int{200}, wantPage: "You can close this tab"},
 		{name: "no browser: URL printed", fail: true, wantOut: "Open this URL in a browser", wantStatus: []int{200}},
 		{name: "custom loopback path", redirect: "http://127.0.0.1/cb", wantStatus: []int{200}},
+		{name: "profile from userinfo", mutate: func(p *client.Provider) { p.AlwaysUserInfo = true },
+			wantStatus: []int{200}, wantPage: "You can close this tab"},
 		{name: "fixed port kept", redirect: "http://127.0.0.1:" + freePort(t) + "/fixed", wantStatus: []int{200}},
 		{name: "wrong state first does not end the wait",
 			tamper:     func(u *url.URL) []*url.URL { return []*url.URL{withQuery(u, "state", "forged"), u} },
@@ -139,7 +142,11 @@ func TestLoopbackLogin(t *testing.T) {
 				}
 			})
 			op.SetHooks(tc.hooks)
-			c := op.client(t, id, "", tc.redirect)
+			var mutate []func(*client.Provider)
+			if tc.mutate != nil {
+				mutate = append(mutate, tc.mutate)
+			}
+			c := op.client(t, id, "", tc.redirect, mutate...)
 			b := &fakeBrowser{t: t, op: op, tamper: tc.tamper, fail: tc.fail, done: make(chan struct{})}
 			out := &lockedBuffer{}
 			res, err := c.LoopbackLogin(context.Background(), client.LoopbackOptions{OpenBrowser: b.open, Out: out})

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -146,5 +147,30 @@ func TestGetJSONNoRedirect(t *testing.T) {
 	}
 	if n := leaked.Load(); n != 0 {
 		t.Fatalf("%d requests followed a redirect", n)
+	}
+}
+
+// TestClientTimeout: the limit of each provider call, readable now that the
+// bounded client's Timeout field is 0.
+func TestClientTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		p    client.Provider
+		want time.Duration
+	}{
+		{client.Provider{}, 10 * time.Second},
+		{client.Provider{Timeout: 3 * time.Second}, 3 * time.Second},
+		{client.Provider{Timeout: 3 * time.Second, HTTPClient: &http.Client{Timeout: time.Second}}, time.Second},
+	} {
+		p := tc.p
+		p.Name, p.ClientID, p.RedirectURL = "p", "x", redirect
+		p.AuthURL, p.TokenURL, p.UserInfoURL = "http://p.test/a", "http://p.test/t", "http://p.test/u"
+		c, err := client.New(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Timeout(); got != tc.want || c.HTTPClient().Timeout != 0 {
+			t.Errorf("Timeout %v (field %v), want %v", got, c.HTTPClient().Timeout, tc.want)
+		}
 	}
 }

@@ -186,6 +186,9 @@ func (a *Auth) Client(w http.ResponseWriter, r *http.Request) (*http.Client, err
 	}
 	base := c.HTTPClient()
 	return &http.Client{
+		// One limit over the whole call: the token refresh it may need and
+		// the API request (each also bounded on its own by base.Transport).
+		Timeout:       c.Timeout(),
 		Transport:     &userTransport{a: a, w: w, r: r, base: base.Transport},
 		CheckRedirect: sameHostRedirects,
 	}, nil

@@ -219,11 +219,9 @@ func encodeFlow(f *client.Flow) []byte {
 	for _, s := range fields {
 		b = appendPacked(b, s)
 	}
-	var created int64
-	if !f.Created.IsZero() {
-		created = f.Created.UnixNano()
-	}
-	return binary.AppendVarint(b, created)
+	// Seconds and nanoseconds apart: any time round-trips, the zero time too.
+	b = binary.AppendVarint(b, f.Created.Unix())
+	return binary.AppendUvarint(b, uint64(f.Created.Nanosecond()))
 }
 
 // decodeFlow reads a pending login in either encoding.
@@ -241,13 +239,18 @@ func decodeFlow(plain []byte) (*client.Flow, error) {
 	}
 	var fs [6]string
 	u.textFields(fs[:])
-	created, n := binary.Varint(u.s)
-	if u.err != nil || n <= 0 || n != len(u.s) {
+	sec, n := binary.Varint(u.s)
+	if u.err != nil || n <= 0 {
 		return nil, errCodec
 	}
-	f := &client.Flow{Provider: fs[0], State: fs[1], Nonce: fs[2], Verifier: fs[3], RedirectURL: fs[4], ReturnTo: fs[5]}
-	if created != 0 {
-		f.Created = time.Unix(0, created)
+	nsec, m := binary.Uvarint(u.s[n:])
+	if m <= 0 || n+m != len(u.s) || nsec >= 1e9 {
+		return nil, errCodec
+	}
+	f := &client.Flow{Provider: fs[0], State: fs[1], Nonce: fs[2], Verifier: fs[3], RedirectURL: fs[4], ReturnTo: fs[5],
+		Created: time.Unix(sec, int64(nsec))}
+	if f.Created.IsZero() {
+		f.Created = time.Time{} // UTC, as a JSON flow's zero time
 	}
 	return f, nil
 }

@@ -399,6 +399,9 @@ func TestFlowCodec(t *testing.T) {
 		{"odd text", client.Flow{Provider: "p.q", State: "a.b.c", Nonce: "not base64url!", Verifier: "ünïcode\n", RedirectURL: "https://app/cb?x=1&y=%2F", ReturnTo: "/a b?c=d#e", Created: now}},
 		{"logout flow", client.Flow{Provider: "logout:op", State: randx.Token(32), RedirectURL: "https://app/logout/callback", Created: now}},
 		{"zero time", client.Flow{Provider: "p", State: "s"}},
+		{"the epoch", client.Flow{Provider: "p", State: "s", Created: time.Unix(0, 0)}},
+		{"far past and future", client.Flow{Provider: "p", State: "s", Created: time.Date(1, 2, 3, 4, 5, 6, 7, time.UTC)}},
+		{"year 9999", client.Flow{Provider: "p", State: "s", Created: time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC)}},
 	}
 	for _, tc := range cases {
 		plain := encodeFlow(&tc.f)

@@ -39,8 +39,8 @@ func Client(base *http.Client, timeout time.Duration, maxBytes int64) *http.Clie
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	if c.Timeout > 0 && c.Timeout < timeout {
-		timeout = c.Timeout
+	if t := Timeout(c); t > 0 && t < timeout {
+		timeout = t
 	}
 	c.Timeout = 0
 	if maxBytes <= 0 {
@@ -58,10 +58,16 @@ func Client(base *http.Client, timeout time.Duration, maxBytes int64) *http.Clie
 // and its bounded Transport's, or 0 when it has neither.
 func Timeout(hc *http.Client) time.Duration {
 	d := hc.Timeout
-	if t, ok := hc.Transport.(*Transport); ok && t.Timeout > 0 && (d == 0 || t.Timeout < d) {
-		d = t.Timeout
+	for rt := hc.Transport; ; {
+		t, ok := rt.(*Transport)
+		if !ok {
+			return d
+		}
+		if t.Timeout > 0 && (d == 0 || t.Timeout < d) {
+			d = t.Timeout
+		}
+		rt = t.Base
 	}
-	return d
 }
 
 // Transport caps the body of every response at MaxBytes. A response that
@@ -77,20 +83,35 @@ type Transport struct {
 // RoundTrip implements http.RoundTripper.
 func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var cancel context.CancelFunc
+	var callDeadline time.Time
 	if t.Timeout > 0 {
 		deadline := time.Now().Add(t.Timeout)
-		// A redirect keeps the deadline of the call's first request, which
-		// net/http hands over as the previous response's request.
-		for prev := req.Response; prev != nil && prev.Request != nil; prev = prev.Request.Response {
-			if d, ok := prev.Request.Context().Deadline(); ok && d.Before(deadline) {
+		// A redirect keeps the deadline of the call's first request. net/http
+		// hands over the previous response, whose body is ours (or, behind
+		// another wrapper, whose request carries our context).
+		for prev := req.Response; prev != nil; {
+			var d time.Time
+			if b, ok := prev.Body.(*limitedBody); ok {
+				d = b.deadline
+			} else if prev.Request != nil {
+				d, _ = prev.Request.Context().Deadline()
+			}
+			if !d.IsZero() && d.Before(deadline) {
 				deadline = d
 			}
+			if prev.Request == nil {
+				break
+			}
+			prev = prev.Request.Response
 		}
 		if d, ok := req.Context().Deadline(); !ok || deadline.Before(d) {
 			var ctx context.Context
 			ctx, cancel = context.WithDeadline(req.Context(), deadline)
 			req = req.WithContext(ctx)
+		} else {
+			deadline = d
 		}
+		callDeadline = deadline
 	}
 	resp, err := t.Base.RoundTrip(req)
 	if err != nil {
@@ -106,16 +127,17 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		return nil, fmt.Errorf("%w (%d bytes declared)", ErrTooLarge, resp.ContentLength)
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: t.MaxBytes, cancel: cancel}
+	resp.Body = &limitedBody{rc: resp.Body, left: t.MaxBytes, cancel: cancel, deadline: callDeadline}
 	return resp, nil
 }
 
 // limitedBody returns ErrTooLarge instead of silently truncating, so a cut-off
 // JSON document is never mistaken for a complete one.
 type limitedBody struct {
-	rc     io.ReadCloser
-	left   int64
-	cancel context.CancelFunc // the call's deadline, released on Close; may be nil
+	rc       io.ReadCloser
+	left     int64
+	cancel   context.CancelFunc // the call's deadline, released on Close; may be nil
+	deadline time.Time          // the call's deadline, for its redirects; zero if none
 }
 
 func (b *limitedBody) Read(p []byte) (int, error) {

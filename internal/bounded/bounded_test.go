@@ -241,3 +241,54 @@ func BenchmarkCall(b *testing.B) {
 		})
 	}
 }
+
+// redirectRT answers every request with a redirect to the next hop, as a
+// fake transport would: without setting the response's Request.
+type redirectRT struct{ ctxs []context.Context }
+
+func (r *redirectRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.ctxs = append(r.ctxs, req.Context())
+	if len(r.ctxs) == 4 {
+		return &http.Response{StatusCode: http.StatusOK, Body: io.NopCloser(strings.NewReader(""))}, nil
+	}
+	h := http.Header{"Location": {"/hop"}}
+	return &http.Response{StatusCode: http.StatusFound, Header: h, Body: io.NopCloser(strings.NewReader(""))}, nil
+}
+
+// TestRedirectKeepsDeadline: every hop of a call has its first request's
+// deadline, even behind a transport that does not link responses to their
+// requests.
+func TestRedirectKeepsDeadline(t *testing.T) {
+	t.Parallel()
+	rt := &redirectRT{}
+	resp, err := bounded.Client(&http.Client{Transport: rt}, time.Hour, 0).Get("http://op.test/start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if len(rt.ctxs) != 4 {
+		t.Fatalf("%d hops", len(rt.ctxs))
+	}
+	first, ok := rt.ctxs[0].Deadline()
+	if !ok {
+		t.Fatal("no deadline")
+	}
+	for i, ctx := range rt.ctxs[1:] {
+		if d, _ := ctx.Deadline(); !d.Equal(first) {
+			t.Fatalf("hop %d: deadline %v, first %v", i+1, d, first)
+		}
+	}
+}
+
+// TestNestedLimits: a bounded client wrapping another keeps the shorter
+// limit, and Timeout reports it.
+func TestNestedLimits(t *testing.T) {
+	t.Parallel()
+	inner := bounded.Client(nil, time.Second, 0)
+	if got := bounded.Timeout(bounded.Client(inner, time.Minute, 0)); got != time.Second {
+		t.Fatalf("outer longer: %v", got)
+	}
+	if got := bounded.Timeout(bounded.Client(inner, time.Millisecond, 0)); got != time.Millisecond {
+		t.Fatalf("outer shorter: %v", got)
+	}
+}

@@ -423,8 +423,8 @@ func (r *report) loginTable() {
 	r.printf("\nEach iteration signs in once through every relying party in turn, so that drift falls on all alike. " +
 		"The provider runs in the same process: its work (a signature per ID token: RSA-2048 for RS256, P-256 for ES256) is in every row alike. " +
 		"Provider requests are the relying party's own once discovery and keys are cached; the browser's authorization request is not counted. " +
-		"The relying party's own time is a login's minus the provider's part: the browser's visit to the authorization endpoint, and each of the relying party's " +
-		"requests to the provider from its start until its response body is closed. It is what an app spends per login when the provider runs elsewhere.\n\n")
+		"The relying party's own time is a login's minus the time the provider's handler spent on the login's requests (the browser's authorization request and the relying party's own); " +
+		"the network and HTTP client work on both ends stay in it. It is close to what an app spends per login when the provider runs elsewhere.\n\n")
 }
 
 func (r *report) verifyTable() {
