@@ -13,6 +13,7 @@
 # Knobs (environment):
 #   COUNT=5            runs of the Go benchmarks
 #   BENCHTIME=0.5s     -benchtime of each
+#   LOGIN_BENCHTIME=3s -benchtime of BenchmarkLogin (a pass of its own)
 #   BENCH=.            -bench regexp
 #   WRK_DURATION=3s    per case and round (and as long again for its bare run)
 #   WRK_ROUNDS=3       rounds over every case
@@ -26,6 +27,7 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 COUNT=${COUNT:-5}
 BENCHTIME=${BENCHTIME:-0.5s}
+LOGIN_BENCHTIME=${LOGIN_BENCHTIME:-3s}
 BENCH=${BENCH:-.}
 WRK_DURATION=${WRK_DURATION:-3s}
 WRK_ROUNDS=${WRK_ROUNDS:-3}
@@ -118,9 +120,21 @@ gobench() { # extra flags…
 	(cd bench && LOGINKIT_BENCH_REDIS=$redis_url "$OUT/bench.test" -test.run '^$' -test.bench "$BENCH" \
 		-test.benchmem -test.benchtime "$BENCHTIME" -test.count 1 "$@")
 }
+# Logins run in a pass of their own with a longer -benchtime: a login is
+# milliseconds, mostly the in-process provider's signature, and at BENCHTIME
+# a run holds too few of them for a steady ratio.
+login_pass=0
+[[ BenchmarkLogin =~ $BENCH ]] && login_pass=1
 for i in $(seq "$COUNT"); do
 	log "Go benchmarks, run $i of $COUNT"
-	gobench >"$OUT/go-$i.txt"
+	if ((login_pass)); then
+		{
+			LOGINKIT_BENCH_SKIP_LOGIN=1 gobench
+			BENCH='^BenchmarkLogin$' gobench -test.benchtime "$LOGIN_BENCHTIME"
+		} >"$OUT/go-$i.txt"
+	else
+		gobench >"$OUT/go-$i.txt"
+	fi
 done
 cat "$OUT"/go-*.txt >"$OUT/go-all.txt"
 if [[ -n ${PROFILE:-} ]]; then
@@ -179,5 +193,5 @@ strict=()
 [[ ${STRICT:-0} == 1 ]] && strict=(-strict)
 "$OUT/benchreport" "${strict[@]}" -wrk "$OUT/wrk.txt" "$OUT"/go-[0-9]*.txt | tee "$OUT/report.md"
 echo
-echo "Command: make bench (COUNT=$COUNT BENCHTIME=$BENCHTIME WRK_DURATION=$WRK_DURATION WRK_ROUNDS=$WRK_ROUNDS WRK_CONNECTIONS=$WRK_CONNECTIONS)"
+echo "Command: make bench (COUNT=$COUNT BENCHTIME=$BENCHTIME LOGIN_BENCHTIME=$LOGIN_BENCHTIME WRK_DURATION=$WRK_DURATION WRK_ROUNDS=$WRK_ROUNDS WRK_CONNECTIONS=$WRK_CONNECTIONS)"
 log "raw results, report and binaries in $OUT"
