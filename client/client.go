@@ -82,10 +82,12 @@ func (c *Client) HTTPClient() *http.Client { return c.hc }
 // (default 10 s), or the Provider.HTTPClient's own Timeout when shorter.
 func (c *Client) Timeout() time.Duration { return bounded.Timeout(c.hc) }
 
-// withTimeout bounds one provider call and hands golang.org/x/oauth2 our
-// bounded HTTP client, which it only accepts through the context.
+// withTimeout bounds one provider call with what runs around it (the
+// Provider's ClientSecretFunc, Profile) and hands golang.org/x/oauth2 our
+// bounded HTTP client, which it only accepts through the context. The HTTP
+// requests alone are bounded by c.hc's Transport.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithTimeout(ctx, bounded.Timeout(c.hc))
+	ctx, cancel := context.WithTimeout(ctx, c.Timeout())
 	ctx = context.WithValue(ctx, oauth2.HTTPClient, c.hc)
 	return ctx, cancel
 }

@@ -50,8 +50,8 @@ func (c *Client) verifySignature(ctx context.Context, raw string, kind error) (*
 	if c.verifier == nil {
 		return nil, nil, fmt.Errorf("%w: %s is not an OpenID Connect provider", ErrUnsupported, c.p.Name)
 	}
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
+	// A key fetch is bounded by c.hc's Transport: no timer of our own when
+	// the keys are cached, as they nearly always are.
 	var fetchErr error
 	idt, err := c.verifier.Verify(withKeyFetchSlot(oidc.ClientContext(ctx, c.hc), &fetchErr), raw)
 	if err != nil && fetchErr != nil {

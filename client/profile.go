@@ -138,9 +138,7 @@ func (c *Client) UserInfo(ctx context.Context, t *Tokens, wantSubject string) (*
 // GetJSON fetches a provider API document with the access token, bounded in
 // time and size. Errors never carry the token or the body.
 func (c *Client) GetJSON(ctx context.Context, t *Tokens, endpoint, url string) (json.RawMessage, error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) // bounded by c.hc's Transport
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrProfile, endpoint, err)
 	}

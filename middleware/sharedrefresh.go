@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/loginkit/loginkit/client"
-	"github.com/loginkit/loginkit/internal/bounded"
 	"github.com/loginkit/loginkit/session"
 )
 
@@ -37,7 +36,7 @@ var errRefreshWait = fmt.Errorf("loginkit/middleware: waiting for another instan
 
 // refreshLockTTL bounds a refresh: the provider call's timeout and a margin.
 func refreshLockTTL(c *client.Client) time.Duration {
-	return bounded.Timeout(c.HTTPClient()) + 5*time.Second
+	return c.Timeout() + 5*time.Second
 }
 
 // refreshShared refreshes the session id, whose tokens were stale when its

@@ -247,10 +247,6 @@ func decodeFlow(plain []byte) (*client.Flow, error) {
 	if m <= 0 || n+m != len(u.s) || nsec >= 1e9 {
 		return nil, errCodec
 	}
-	f := &client.Flow{Provider: fs[0], State: fs[1], Nonce: fs[2], Verifier: fs[3], RedirectURL: fs[4], ReturnTo: fs[5],
-		Created: time.Unix(sec, int64(nsec))}
-	if f.Created.IsZero() {
-		f.Created = time.Time{} // UTC, as a JSON flow's zero time
-	}
-	return f, nil
+	return &client.Flow{Provider: fs[0], State: fs[1], Nonce: fs[2], Verifier: fs[3], RedirectURL: fs[4], ReturnTo: fs[5],
+		Created: time.Unix(sec, int64(nsec))}, nil
 }

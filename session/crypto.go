@@ -64,16 +64,11 @@ func (s *Sealer) Seal(plaintext, ad []byte) string {
 	buf := slices.Grow((*bp)[:0], ns+len(plaintext)+a.Overhead())[:ns]
 	rand.Read(buf)
 	buf = a.Seal(buf, buf, plaintext, ad)
-	// The text is the one allocation: encoded through a buffer on the stack.
+	// The text is the one allocation.
+	n := base64.RawURLEncoding.EncodedLen(len(buf))
 	var sb strings.Builder
-	sb.Grow(base64.RawURLEncoding.EncodedLen(len(buf)))
-	var chunk [1024]byte // 768 bytes of buf at a time
-	for rest := buf; len(rest) > 0; {
-		in := rest[:min(len(rest), 768)]
-		rest = rest[len(in):]
-		encodeB64URL(chunk[:], in)
-		sb.Write(chunk[:base64.RawURLEncoding.EncodedLen(len(in))])
-	}
+	sb.Grow(n)
+	writeB64URL(&sb, buf, n)
 	if cap(buf) <= maxPooled {
 		*bp = buf[:0]
 	}

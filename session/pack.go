@@ -27,9 +27,12 @@ import (
 // maxSegments bounds the segments of a packed token (a JWE has five).
 const maxSegments = 8
 
+// b64Alphabet is base64url's (RFC 4648 §5), in the order of the values.
+const b64Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
 // isB64URL reports the characters of the base64url alphabet (RFC 4648 §5).
 var isB64URL = func() (t [256]bool) {
-	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+	for _, c := range b64Alphabet {
 		t[c] = true
 	}
 	return t
@@ -155,21 +158,21 @@ func (u *unpacker) text() int {
 		if i > 0 {
 			u.out.WriteByte('.')
 		}
-		u.unpack(raw, n)
+		writeB64URL(&u.out, raw, n)
 	}
 	return u.out.Len()
 }
 
-// unpack writes the first n characters that raw encodes, through a buffer
-// on the stack.
-func (u *unpacker) unpack(raw []byte, n int) {
-	var buf [1024]byte // 768 bytes of raw at a time
-	for len(raw) > 0 {
-		in := raw[:min(len(raw), 768)]
-		raw = raw[len(in):]
+// writeB64URL writes the first n characters of src's base64url text to sb,
+// encoded through a buffer on the stack (with encodeB64URL).
+func writeB64URL(sb *strings.Builder, src []byte, n int) {
+	var buf [1024]byte // 768 bytes of src at a time
+	for len(src) > 0 && n > 0 {
+		in := src[:min(len(src), 768)]
+		src = src[len(in):]
 		m := min(n, base64.RawURLEncoding.EncodedLen(len(in)))
 		encodeB64URL(buf[:], in)
-		u.out.Write(buf[:m])
+		sb.Write(buf[:m])
 		n -= m
 	}
 }
@@ -177,9 +180,8 @@ func (u *unpacker) unpack(raw []byte, n int) {
 // b64Pairs maps 12 bits to their two base64url characters, the first in
 // the low byte.
 var b64Pairs = func() (t [1 << 12]uint16) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	for v := range t {
-		t[v] = uint16(alphabet[v>>6]) | uint16(alphabet[v&63])<<8
+		t[v] = uint16(b64Alphabet[v>>6]) | uint16(b64Alphabet[v&63])<<8
 	}
 	return t
 }()
@@ -201,13 +203,12 @@ func encodeB64URL(dst, src []byte) {
 // pairs of the alphabet's 64 characters are ever read on valid input, about
 // 15 KB of the table.
 var b64PairValues = func() *[1 << 16]uint16 {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	t := new([1 << 16]uint16)
 	for i := range t {
 		t[i] = badPair
 	}
-	for hi, c1 := range []byte(alphabet) {
-		for lo, c2 := range []byte(alphabet) {
+	for hi, c1 := range []byte(b64Alphabet) {
+		for lo, c2 := range []byte(b64Alphabet) {
 			t[int(c1)|int(c2)<<8] = uint16(hi<<6 | lo)
 		}
 	}

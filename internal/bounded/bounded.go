@@ -86,23 +86,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var callDeadline time.Time
 	if t.Timeout > 0 {
 		deadline := time.Now().Add(t.Timeout)
-		// A redirect keeps the deadline of the call's first request. net/http
-		// hands over the previous response, whose body is ours (or, behind
-		// another wrapper, whose request carries our context).
-		for prev := req.Response; prev != nil; {
-			var d time.Time
-			if b, ok := prev.Body.(*limitedBody); ok {
-				d = b.deadline
-			} else if prev.Request != nil {
-				d, _ = prev.Request.Context().Deadline()
+		// A redirect keeps the call's deadline, which the previous hop's
+		// response body (ours, handed over by net/http) carries on.
+		if prev := req.Response; prev != nil {
+			if b, ok := prev.Body.(*limitedBody); ok && !b.deadline.IsZero() && b.deadline.Before(deadline) {
+				deadline = b.deadline
 			}
-			if !d.IsZero() && d.Before(deadline) {
-				deadline = d
-			}
-			if prev.Request == nil {
-				break
-			}
-			prev = prev.Request.Response
 		}
 		if d, ok := req.Context().Deadline(); !ok || deadline.Before(d) {
 			var ctx context.Context
